@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# stepupd build. `make` builds ./build/stepupd; `make check` installs what the
+# tests need (Debian packages, npm lock file), builds and runs every test and
+# ends with one line "N passed, N failed". `make demo` runs the demo.
+#
+# SANITIZE=address,undefined builds into build-san/ with the sanitizers.
+# WERROR=1 (CI) makes warnings errors; shipped builds do not use -Werror.
+
+SANITIZE ?=
+WERROR ?=
+BUILD ?= build$(if $(SANITIZE),-san)
+CC ?= cc
+
+PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
+       -Wpointer-arith -Wformat=2 -Wimplicit-fallthrough -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Iserver
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ifneq ($(WERROR),)
+CFLAGS += -Werror
+endif
+
+SRCS = $(wildcard server/*.c)
+OBJS = $(SRCS:server/%.c=$(BUILD)/obj/%.o)
+LIBOBJS = $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+HDRS = $(wildcard server/*.h)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+
+.PHONY: all deps check check-unit check-integ demo clean lint fuzz valgrind
+all: $(BUILD)/stepupd $(BUILD)/mock_op
+
+$(BUILD)/obj/%.o: server/%.c $(HDRS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/stepupd: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/mock_op: tests/mock/mock_op.c | $(BUILD)/obj
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+# fuzz targets: built with a standalone driver that replays tests/fuzz/corpus/<name>/
+$(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c $(LIBOBJS) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+# Debian packages the build, the tests and the demo need; installed when missing.
+DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libcjose-dev libjansson-dev \
+	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liboauth2-dev libmemcached-dev libhiredis-dev
+DEB_TEST = curl sqlite3 nodejs npm clang libclang-rt-14-dev
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+	@if [ -f tests/interop/package-lock.json ] && [ ! -d tests/interop/node_modules ]; then \
+		cd tests/interop && npm ci --no-audit --no-fund --silent; fi
+
+check: deps
+	$(MAKE) all $(UNIT_BINS) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) bash tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	@BUILD=$(BUILD) bash tests/demo.sh
+
+lint:
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|atoi|strtok|gets|rand)\(' server/*.c || \
+		{ echo "banned function used"; exit 1; }
+
+fuzz:
+	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -Iserver $$(pkg-config --cflags $(PKGS)) \
+		-o $(BUILD)/$$n $$f $(filter-out server/main.c,$(SRCS)) $(LDLIBS) || exit 1; done
+
+clean:
+	rm -rf build build-san
