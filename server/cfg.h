@@ -79,6 +79,7 @@ struct cfg {
 	unsigned max_connections;    /* default 1024 */
 	unsigned connection_timeout; /* seconds, default 30 */
 	unsigned threads;            /* worker threads, default 2 */
+	unsigned idp_timeout;        /* seconds for each outbound call to an IdP, default 10 */
 	char *log_level;             /* default "info" */
 	/* [database] */
 	char *db_path;               /* absolute; default <dir>/var/stepupd.db */
