@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * h_oidc.c: GET /oidc/callback (SPEC 2.1 steps 3-4). In order: take the
+ * pending flow by state (consumed now, whatever follows), check the browser
+ * binding cookie, RFC 9207 `iss`, an `error=` answer, exchange the code,
+ * verify the ID token's signature (idp.c/jose.c) and every claim
+ * (oidc.c), then record the elevation and answer 303 to the return URL.
+ * Every failure answers 400 or 403 with an error page, is audited, and
+ * elevates nothing.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "http.h"
+#include "idp.h"
+#include "log.h"
+#include "oidc.h"
+#include "store.h"
+#include "xcrypt.h"
+
+#define CLOCK_SKEW 60
+#define SESSION_COOKIE "stepup_session"
+
+/* fail() answers an error page and audits the failure of flow f (may be NULL). */
+static void
+fail(struct req *r, const struct store_flow *f, int status, const char *title, const char *what)
+{
+	store_audit(r->store, r->now, "callback", f ? f->session_hash : NULL, f ? f->user : NULL,
+		    f ? f->context : NULL, f ? f->provider : NULL, "denied", what);
+	log_info("step-up refused: %s", what);
+	http_reply_error_page(r, status, title, what);
+}
+
+/* param() reads a single query parameter; a duplicate is refused (400). */
+static bool
+param(struct req *r, const char *name, const char **val)
+{
+	if (http_query(r, name, val) == SU_EINVAL) {
+		fail(r, NULL, 400, "Step-up refused", "A parameter of the answer appears twice.");
+		return false;
+	}
+	return true;
+}
+
+void
+h_oidc_callback(struct req *r)
+{
+	const char *state = NULL, *code = NULL, *error = NULL, *error_desc = NULL, *iss = NULL;
+	const char *cookie_val;
+	char state_hash[65], browser_hash[65], cookie[40], msg[512], err[256];
+	char new_session[48] = "", new_hash[65];
+	struct store_flow f;
+	const struct cfg_context *ctx;
+	struct idp *idp;
+	char *id_token = NULL;
+	json_t *claims = NULL;
+	struct oidc_expect x;
+	struct oidc_result res;
+	struct store_elevation e;
+	enum su_rc rc;
+
+	memset(&f, 0, sizeof(f));
+	memset(&res, 0, sizeof(res));
+	if (!param(r, "state", &state) || !param(r, "code", &code) || !param(r, "error", &error) ||
+	    !param(r, "error_description", &error_desc) || !param(r, "iss", &iss))
+		return;
+	if (state == NULL || state[0] == '\0' || strlen(state) > 512) {
+		fail(r, NULL, 400, "Step-up refused", "The answer carries no state.");
+		return;
+	}
+	xcrypt_sha256_hex(state, state_hash);
+	rc = store_flow_take(r->store, state_hash, r->now, &f);
+	if (rc == SU_EEXPIRED) {
+		fail(r, &f, 400, "Step-up expired", "This step-up took too long. Go back to the application and try again.");
+		goto out;
+	}
+	if (rc != SU_OK) {
+		fail(r, NULL, 400, "Step-up refused", "Unknown or already used state: this answer does not belong to a step-up in progress.");
+		goto out;
+	}
+	/* the flow is consumed; from here on the browser cookie goes too */
+	h_flow_cookie_name(state_hash, cookie);
+	http_cookie_set(r, cookie, "", "/oidc/callback", 0);
+	cookie_val = http_cookie(r, cookie);
+	if (cookie_val == NULL) {
+		fail(r, &f, 403, "Step-up refused", "This step-up was not started in this browser (no binding cookie).");
+		goto out;
+	}
+	xcrypt_sha256_hex(cookie_val, browser_hash);
+	if (!xcrypt_streq(browser_hash, f.browser_hash)) {
+		fail(r, &f, 403, "Step-up refused", "This step-up was started in another browser.");
+		goto out;
+	}
+	ctx = cfg_context_find(r->app->cfg, f.context);
+	idp = ctx ? app_idp(r->app, ctx->provider) : NULL;
+	if (ctx == NULL || idp == NULL || strcmp(ctx->provider->name, f.provider) != 0) {
+		fail(r, &f, 400, "Step-up refused", "The context of this step-up is no longer configured.");
+		goto out;
+	}
+	/* RFC 9207: an iss in the answer must be our provider's (mix-up defence) */
+	if (iss != NULL && strcmp(iss, ctx->provider->issuer) != 0) {
+		fail(r, &f, 400, "Step-up refused", "The answer names another identity provider (iss mismatch).");
+		goto out;
+	}
+	if (error != NULL) {
+		snprintf(msg, sizeof(msg), "The identity provider answered with an error: %.64s%s%.200s",
+			 error, error_desc ? ": " : "", error_desc ? error_desc : "");
+		fail(r, &f, 403, "Step-up not completed", msg);
+		goto out;
+	}
+	if (code == NULL || code[0] == '\0' || strlen(code) > 2048) {
+		fail(r, &f, 400, "Step-up refused", "The answer carries no authorization code.");
+		goto out;
+	}
+	{
+		char redirect_uri[1100];
+
+		snprintf(redirect_uri, sizeof(redirect_uri), "%s/oidc/callback", r->app->cfg->public_url);
+		rc = idp_token_exchange(idp, code, f.pkce_verifier, redirect_uri, &id_token, err, sizeof(err));
+	}
+	if (rc != SU_OK) {
+		snprintf(msg, sizeof(msg), "The token exchange failed: %s", err);
+		fail(r, &f, 400, "Step-up refused", msg);
+		goto out;
+	}
+	rc = idp_id_token_verify(idp, id_token, &claims, err, sizeof(err));
+	if (rc != SU_OK) {
+		snprintf(msg, sizeof(msg), "The ID token was refused: %s", err);
+		fail(r, &f, 403, "Step-up refused", msg);
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.issuer = ctx->provider->issuer;
+	x.client_id = ctx->provider->client_id;
+	x.nonce = f.nonce;
+	x.acrs = (const char *const *)ctx->acrs;
+	x.acr = (const char *const *)ctx->acr;
+	x.max_age = ctx->max_age;
+	x.flow_created_at = f.created_at;
+	x.now = r->now;
+	x.skew = CLOCK_SKEW;
+	x.subject_claim = ctx->provider->subject_claim;
+	x.user = f.user;
+	rc = oidc_id_token_check(&x, claims, &res, err, sizeof(err));
+	if (rc != SU_OK) {
+		snprintf(msg, sizeof(msg), "The ID token was refused: %s", err);
+		fail(r, &f, 403, "Step-up refused", msg);
+		goto out;
+	}
+	if (f.user == NULL && !h_text_valid(res.subject, 256)) {
+		fail(r, &f, 403, "Step-up refused", "The subject in the ID token is not a usable user name.");
+		goto out;
+	}
+	/* a start request that named no session gets a fresh session id now,
+	 * never one the browser brought (session fixation) */
+	if (f.session_hash == NULL || f.session_hash[0] == '\0') {
+		if (xcrypt_random_token(new_session, sizeof(new_session), 32) != SU_OK) {
+			fail(r, &f, 500, "Internal error", "No randomness available.");
+			goto out;
+		}
+		xcrypt_sha256_hex(new_session, new_hash);
+	}
+	memset(&e, 0, sizeof(e));
+	e.session_hash = new_session[0] ? new_hash : f.session_hash;
+	e.user = f.user ? f.user : res.subject;
+	e.context = f.context;
+	e.provider = f.provider;
+	e.acr = res.acr;
+	e.amr = res.amr;
+	e.auth_time = res.auth_time;
+	e.elevated_at = r->now;
+	e.expires_at = r->now + ctx->lifetime;
+	if (store_elevation_put(r->store, &e) != SU_OK) {
+		fail(r, &f, 500, "Internal error", "The elevation could not be recorded.");
+		goto out;
+	}
+	store_audit(r->store, r->now, "callback", e.session_hash, e.user, e.context, e.provider, "elevated",
+		    res.acr);
+	log_info("elevated: user=%s context=%s provider=%s acr=%s", e.user, e.context, e.provider, res.acr);
+	if (new_session[0])
+		http_cookie_set(r, SESSION_COOKIE, new_session, "/", -1);
+	http_redirect(r, 303, f.return_to);
+out:
+	oidc_result_cleanup(&res);
+	json_decref(claims);
+	free(id_token);
+	store_flow_cleanup(&f);
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * http.c: the HTTP layer on libmicrohttpd (see http.h); the only file that
+ * includes <microhttpd.h>.
+ *
+ * Limits: MHD refuses request headers over HTTP_HEADER_MEMORY (431), the
+ * body is capped at HTTP_MAX_BODY (413), connections at
+ * [server] max_connections, and each connection's idle time at
+ * [server] connection_timeout. Every response gets the security headers in
+ * add_security_headers().
+ *
+ * A response is queued on the handler's second call at the earliest (the
+ * first call only sets up struct req): MHD 0.9.75 answers "Connection:
+ * close" to a response queued on the first call, which costs keep-alive.
+ *
+ * Each worker thread opens its own store connection on its first request
+ * (SQLite connections are per thread); they are registered so http_stop()
+ * can close them all.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+#include "route.h"
+#include "store.h"
+#include "tmpl.h"
+
+#define HTTP_HEADER_MEMORY (32 * 1024)
+#define HTTP_MAX_OUT (1024 * 1024)
+
+struct http_daemon {
+	struct MHD_Daemon *mhd;
+	const struct app *app;
+};
+
+/* the per-thread store connections, closed by http_stop() */
+static pthread_mutex_t stores_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct store **stores;
+static size_t n_stores;
+static __thread struct store *tls_store;
+
+static struct store *
+thread_store(const struct app *app)
+{
+	struct store *s = NULL, **grown;
+
+	if (tls_store != NULL)
+		return tls_store;
+	if (store_open(app->cfg->db_path, app->migrations_dir, &s) != SU_OK)
+		return NULL;
+	pthread_mutex_lock(&stores_mu);
+	grown = realloc(stores, (n_stores + 1) * sizeof(*stores));
+	if (grown != NULL) {
+		stores = grown;
+		stores[n_stores++] = s;
+	}
+	pthread_mutex_unlock(&stores_mu);
+	if (grown == NULL) {
+		store_close(s);
+		return NULL;
+	}
+	tls_store = s;
+	return s;
+}
+
+static void
+req_free(struct req *r)
+{
+	buf_cleanup(&r->body);
+	buf_cleanup(&r->out);
+	for (int i = 0; i < r->n_hdrs; i++) {
+		free(r->hdrs[i].name);
+		free(r->hdrs[i].value);
+	}
+	free(r);
+}
+
+const char *
+http_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct count_ctx {
+	const char *name;
+	const char *val;
+	int n;
+};
+
+static enum MHD_Result
+count_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct count_ctx *c = cls;
+
+	(void)kind;
+	if (key != NULL && strcmp(key, c->name) == 0) {
+		c->n++;
+		c->val = value ? value : "";
+	}
+	return MHD_YES;
+}
+
+enum su_rc
+http_query(struct req *r, const char *name, const char **val)
+{
+	struct count_ctx c = { name, NULL, 0 };
+
+	*val = NULL;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_value, &c);
+	if (c.n == 0)
+		return SU_ENOTFOUND;
+	if (c.n > 1)
+		return SU_EINVAL;
+	*val = c.val;
+	return SU_OK;
+}
+
+const char *
+http_cookie(struct req *r, const char *name)
+{
+	struct count_ctx c = { name, NULL, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_COOKIE_KIND, count_value, &c);
+	return c.n == 1 ? c.val : NULL;
+}
+
+bool
+http_peer_trusted(struct req *r)
+{
+	return r->peer != NULL && cfg_is_trusted_proxy(r->app->cfg, r->peer);
+}
+
+void
+http_header_add(struct req *r, const char *name, const char *value)
+{
+	if (r->n_hdrs == HTTP_MAX_HEADERS) {
+		log_err("too many response headers");
+		return;
+	}
+	r->hdrs[r->n_hdrs].name = strdup(name);
+	r->hdrs[r->n_hdrs].value = strdup(value);
+	r->n_hdrs++;
+}
+
+void
+http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
+		int64_t max_age)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s=%s; Path=%s; HttpOnly; SameSite=Lax", name, value, path);
+	if (max_age >= 0)
+		buf_printf(&b, "; Max-Age=%lld", (long long)max_age);
+	if (r->app->cfg->public_https)
+		buf_puts(&b, "; Secure");
+	http_header_add(r, "Set-Cookie", buf_cstr(&b));
+	buf_cleanup(&b);
+}
+
+static void
+reply_set(struct req *r, int status, const char *ctype)
+{
+	r->status = status;
+	r->ctype = ctype;
+	buf_reset(&r->out);
+}
+
+void
+http_reply_text(struct req *r, int status, const char *text)
+{
+	reply_set(r, status, "text/plain; charset=utf-8");
+	buf_puts(&r->out, text);
+	buf_puts(&r->out, "\n");
+}
+
+void
+http_reply_json(struct req *r, int status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	reply_set(r, status, "application/json");
+	if (s == NULL) {
+		r->status = 500;
+		buf_puts(&r->out, "{\"error\":\"internal error\"}");
+	} else {
+		buf_puts(&r->out, s);
+	}
+	free(s);
+	json_decref(j);
+}
+
+void
+http_reply_error_json(struct req *r, int status, const char *msg)
+{
+	http_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void
+http_reply_error_page(struct req *r, int status, const char *title, const char *msg)
+{
+	char st[16], when[32];
+	time_t t = (time_t)r->now;
+	struct tm tm;
+	const struct tmpl_var v[] = { { "message", msg }, { "status", st }, { "time", when } };
+
+	snprintf(st, sizeof(st), "%d", status);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	reply_set(r, status, "text/html; charset=utf-8");
+	if (tmpl_page("error", title, v, 3, &r->out) != SU_OK) {
+		reply_set(r, status, "text/plain; charset=utf-8");
+		buf_puts(&r->out, title);
+		buf_puts(&r->out, "\n");
+	}
+}
+
+void
+http_redirect(struct req *r, int status, const char *location)
+{
+	reply_set(r, status, "text/plain; charset=utf-8");
+	http_header_add(r, "Location", location);
+}
+
+static void
+add_security_headers(struct MHD_Response *resp, const struct app *app)
+{
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; style-src 'self'; img-src 'self'; "
+				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	if (app->cfg->public_https)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, struct req *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(r->out.len, r->out.data ? r->out.data : (void *)"",
+					       MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	add_security_headers(resp, r->app);
+	if (r->ctype)
+		MHD_add_response_header(resp, "Content-Type", r->ctype);
+	for (int i = 0; i < r->n_hdrs; i++)
+		if (r->hdrs[i].name && r->hdrs[i].value)
+			MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
+	ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	       const char *version, const char *upload_data, size_t *upload_data_size,
+	       void **req_cls)
+{
+	const struct app *app = cls;
+	struct req *r = *req_cls;
+	const union MHD_ConnectionInfo *ci;
+	struct timespec ts;
+
+	(void)version;
+	if (r == NULL) {
+		const char *cl;
+
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		r->conn = conn;
+		r->app = app;
+		r->method = method;
+		r->path = url;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r->now = ts.tv_sec;
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		r->peer = ci ? ci->client_addr : NULL;
+		buf_init(&r->body, HTTP_MAX_BODY);
+		buf_init(&r->out, HTTP_MAX_OUT);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
+			r->body_too_big = true;
+		*req_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!r->body_too_big && buf_append(&r->body, upload_data, *upload_data_size) != SU_OK)
+			r->body_too_big = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->body_too_big) {
+		http_reply_text(r, 413, "request body too large");
+		return send_reply(conn, r);
+	}
+	r->store = thread_store(app);
+	if (r->store == NULL) {
+		http_reply_text(r, 503, "store unavailable");
+		return send_reply(conn, r);
+	}
+	route_dispatch(r);
+	if (r->status == 0)
+		http_reply_text(r, 500, "internal error");
+	return send_reply(conn, r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (*req_cls != NULL)
+		req_free(*req_cls);
+	*req_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("libmicrohttpd: %s", msg);
+}
+
+struct http_daemon *
+http_start(const struct app *app)
+{
+	const struct cfg *c = app->cfg;
+	struct http_daemon *d = NULL;
+	struct addrinfo hints, *ai = NULL;
+	char port[8];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ERROR_LOG;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", c->listen_port);
+	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0 || ai == NULL) {
+		log_err("cannot use listen address %s:%u", c->listen_host, c->listen_port);
+		return NULL;
+	}
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		goto out;
+	d->app = app;
+	d->mhd = MHD_start_daemon(flags, c->listen_port, NULL, NULL, access_handler, (void *)app,
+				  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MEMORY,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				  MHD_OPTION_END);
+	if (d->mhd == NULL) {
+		log_err("cannot listen on %s:%u", c->listen_host, c->listen_port);
+		free(d);
+		d = NULL;
+	}
+out:
+	freeaddrinfo(ai);
+	return d;
+}
+
+void
+http_stop(struct http_daemon *d)
+{
+	if (d == NULL)
+		return;
+	MHD_stop_daemon(d->mhd);
+	pthread_mutex_lock(&stores_mu);
+	for (size_t i = 0; i < n_stores; i++)
+		store_close(stores[i]);
+	free(stores);
+	stores = NULL;
+	n_stores = 0;
+	pthread_mutex_unlock(&stores_mu);
+	free(d);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * http.h: the HTTP layer. http.c is the only file that includes
+ * <microhttpd.h>: it runs the daemon with its limits (connections, header
+ * memory, body size, per-connection timeout), builds a struct req per
+ * request, hands it to route_dispatch(), and turns what the handler set
+ * into a response with the security headers every response carries.
+ * Handlers use only the functions below.
+ */
+#ifndef STEPUPD_HTTP_H
+#define STEPUPD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "buf.h"
+#include "rc.h"
+
+#define HTTP_MAX_BODY (64 * 1024)
+#define HTTP_MAX_HEADERS 16
+
+struct store;
+struct sockaddr;
+
+struct http_hdr {
+	char *name, *value;
+};
+
+struct req {
+	void *conn;              /* the MHD connection (opaque outside http.c) */
+	const struct app *app;
+	struct store *store;     /* this worker thread's store connection */
+	const char *method;
+	const char *path;
+	const struct sockaddr *peer;
+	int64_t now;
+	struct buf body;         /* request body, at most HTTP_MAX_BODY */
+	bool body_too_big;
+	/* response, set by the handler */
+	int status;
+	const char *ctype;
+	struct buf out;
+	struct http_hdr hdrs[HTTP_MAX_HEADERS];
+	int n_hdrs;
+};
+
+struct http_daemon;
+
+/* http_start() starts the daemon on the configured address; NULL on failure (logged). */
+struct http_daemon *http_start(const struct app *app);
+/* http_stop() stops accepting, waits for requests in flight, closes the
+ * worker threads' store connections. */
+void http_stop(struct http_daemon *d);
+
+/* Request accessors. Returned strings belong to the request. */
+const char *http_header(struct req *r, const char *name);
+/* http_query() gets a query parameter: SU_OK with *val, SU_ENOTFOUND, or
+ * SU_EINVAL when the parameter appears more than once (duplicate protocol
+ * parameters are always refused). */
+enum su_rc http_query(struct req *r, const char *name, const char **val);
+/* http_cookie() returns the value of cookie name, NULL when absent or sent twice. */
+const char *http_cookie(struct req *r, const char *name);
+/* http_peer_trusted() says whether the peer is in [server] trusted_proxies. */
+bool http_peer_trusted(struct req *r);
+
+/* Response helpers. Each replaces what an earlier call set. */
+void http_header_add(struct req *r, const char *name, const char *value);
+/* http_cookie_set(): HttpOnly; SameSite=Lax; Secure when public_url is
+ * https; max_age < 0 leaves it a session cookie, 0 deletes it. */
+void http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
+		     int64_t max_age);
+void http_reply_text(struct req *r, int status, const char *text);
+/* http_reply_json() takes ownership of j (decref'd). */
+void http_reply_json(struct req *r, int status, json_t *j);
+/* http_reply_error_json() answers {"error": msg}. */
+void http_reply_error_json(struct req *r, int status, const char *msg);
+/* http_reply_error_page() answers the error template: a title and a
+ * message (both escaped), for browsers. */
+void http_reply_error_page(struct req *r, int status, const char *title, const char *msg);
+void http_redirect(struct req *r, int status, const char *location);
+
+#endif

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * main.c: the command line (SPEC 4): stepupd [-c FILE] [serve |
+ * check-config | policy import FILE | policy export | session list |
+ * session revoke ID | version]. `serve` loads and checks everything before
+ * it listens (config, secret key, API keys, templates, database
+ * migrations), then waits for SIGTERM/SIGINT and stops cleanly.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "cfg.h"
+#include "http.h"
+#include "httpc.h"
+#include "idp.h"
+#include "log.h"
+#include "store.h"
+#include "tmpl.h"
+#include "xcrypt.h"
+
+#ifndef STEPUPD_VERSION
+#define STEPUPD_VERSION "0.1.0"
+#endif
+#ifndef STEPUPD_DATADIR
+#define STEPUPD_DATADIR "/usr/local/share/stepupd"
+#endif
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: stepupd [-c FILE] [serve | check-config | policy import FILE | policy export |\n"
+			"               session list | session revoke ID | version]\n");
+}
+
+static bool
+is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* find_datadir() finds the directory holding templates/ and db/: $STEPUPD_DATADIR,
+ * the source tree the binary was built in (its directory or its parent),
+ * then the installed location. */
+static char *
+find_datadir(void)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 32];
+	const char *env = getenv("STEPUPD_DATADIR");
+	ssize_t n;
+
+	if (env != NULL)
+		return strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		for (int up = 0; up < 2; up++) {
+			slash = strrchr(exe, '/');
+			if (slash == NULL)
+				break;
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/templates", exe);
+			if (is_dir(cand)) {
+				snprintf(cand, sizeof(cand), "%s/db/migrations", exe);
+				if (is_dir(cand))
+					return strdup(exe);
+			}
+		}
+	}
+	return strdup(STEPUPD_DATADIR);
+}
+
+static int
+load_config(const char *path, struct cfg **c)
+{
+	char *errs = NULL;
+
+	if (cfg_load(path, c, &errs) != SU_OK) {
+		fprintf(stderr, "%s", errs ? errs : "configuration error\n");
+		free(errs);
+		return 1;
+	}
+	free(errs);
+	return 0;
+}
+
+static int
+open_store(struct app *a, struct store **st)
+{
+	if (store_open(a->cfg->db_path, a->migrations_dir, st) != SU_OK) {
+		fprintf(stderr, "cannot open database %s\n", a->cfg->db_path);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_session(struct app *a, int argc, char **argv)
+{
+	struct store *st = NULL;
+	int rv = 1;
+
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	if (open_store(a, &st) != 0)
+		return 1;
+	if (strcmp(argv[0], "list") == 0) {
+		struct store_session_row *v = NULL;
+		size_t n = 0;
+
+		if (store_session_list(st, (int64_t)time(NULL), &v, &n) != SU_OK)
+			goto out;
+		printf("%-64s  %-24s %-10s %s\n", "SESSION (SHA-256)", "USER", "ACTIVE", "LAST ELEVATED");
+		for (size_t i = 0; i < n; i++)
+			printf("%-64s  %-24s %-10d %lld\n", v[i].session_hash, v[i].user ? v[i].user : "-",
+			       v[i].active_elevations, (long long)v[i].last_elevated_at);
+		store_session_list_free(v, n);
+		rv = 0;
+	} else if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
+		char hash[65];
+		int count = 0;
+		size_t len = strlen(argv[1]);
+
+		/* the id itself, or the SHA-256 that `session list` shows */
+		xcrypt_sha256_hex(argv[1], hash);
+		if (store_session_revoke(st, hash, (int64_t)time(NULL), &count) != SU_OK)
+			goto out;
+		if (count == 0 && len == 64 && strspn(argv[1], "0123456789abcdef") == 64 &&
+		    store_session_revoke(st, argv[1], (int64_t)time(NULL), &count) != SU_OK)
+			goto out;
+		store_audit(st, (int64_t)time(NULL), "revoke", count ? hash : NULL, NULL, NULL, NULL, "ok",
+			    "revoked from the command line");
+		printf("%d elevation(s) revoked\n", count);
+		rv = 0;
+	} else {
+		usage();
+		rv = 2;
+	}
+out:
+	store_close(st);
+	return rv;
+}
+
+static int
+serve(struct app *a)
+{
+	struct http_daemon *d = NULL;
+	struct store *st = NULL;
+	sigset_t set;
+	int sig = 0, rv = 1;
+	char tdir[PATH_MAX + 16];
+
+	snprintf(tdir, sizeof(tdir), "%s/templates", a->datadir);
+	if (tmpl_load_dir(tdir) != SU_OK)
+		goto out;
+	/* apply migrations once, before any worker thread opens its connection */
+	if (open_store(a, &st) != 0)
+		goto out;
+	store_purge(st, (int64_t)time(NULL));
+	if (httpc_global_init(5000, (long)a->cfg->idp_timeout * 1000) != SU_OK)
+		goto out;
+	a->idps = calloc(a->cfg->n_providers + 1, sizeof(*a->idps));
+	if (a->idps == NULL)
+		goto out;
+	for (size_t i = 0; i < a->cfg->n_providers; i++)
+		if (a->cfg->providers[i].type == CFG_PROVIDER_OIDC &&
+		    idp_new(&a->cfg->providers[i], &a->idps[i]) != SU_OK)
+			goto out;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = http_start(a);
+	if (d == NULL)
+		goto out;
+	log_info("stepupd %s listening on %s:%u, public URL %s", STEPUPD_VERSION, a->cfg->listen_host,
+		 a->cfg->listen_port, a->cfg->public_url);
+	sigwait(&set, &sig);
+	log_info("signal %d: stopping", sig);
+	rv = 0;
+out:
+	http_stop(d);
+	if (a->idps) {
+		for (size_t i = 0; i < a->cfg->n_providers; i++)
+			idp_free(a->idps[i]);
+		free(a->idps);
+		a->idps = NULL;
+	}
+	store_close(st);
+	httpc_global_cleanup();
+	tmpl_unload();
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = "./stepupd.conf";
+	struct cfg *c = NULL;
+	struct app a;
+	unsigned char master[XCRYPT_KEY_LEN];
+	char err[512];
+	int opt, rv = 1, lvl;
+	const char *cmd;
+
+	memset(&a, 0, sizeof(a));
+	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+		if (opt == 'c') {
+			conf = optarg;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	cmd = optind < argc ? argv[optind++] : "serve";
+	if (strcmp(cmd, "version") == 0) {
+		printf("stepupd %s\n", STEPUPD_VERSION);
+		return 0;
+	}
+	if (load_config(conf, &c) != 0)
+		return 1;
+	if (strcmp(cmd, "check-config") == 0) {
+		printf("%s: ok (%zu providers, %zu contexts)\n", conf, c->n_providers, c->n_contexts);
+		cfg_free(c);
+		return 0;
+	}
+	lvl = log_level_parse(c->log_level ? c->log_level : "info");
+	log_level_set(lvl < 0 ? LOGL_INFO : (enum log_level)lvl);
+	a.cfg = c;
+	a.datadir = find_datadir();
+	if (a.datadir == NULL)
+		goto out;
+	a.migrations_dir = malloc(strlen(a.datadir) + 16);
+	if (a.migrations_dir == NULL)
+		goto out;
+	snprintf(a.migrations_dir, strlen(a.datadir) + 16, "%s/db/migrations", a.datadir);
+	if (strcmp(cmd, "session") == 0) {
+		rv = cmd_session(&a, argc - optind, argv + optind);
+		goto out;
+	}
+	if (strcmp(cmd, "policy") == 0) {
+		fprintf(stderr, "stepupd: session policies are not implemented in this version\n");
+		rv = 1;
+		goto out;
+	}
+	if (strcmp(cmd, "serve") != 0) {
+		usage();
+		rv = 2;
+		goto out;
+	}
+	if (xcrypt_key_load(c->secret_key_file, master, err, sizeof(err)) != SU_OK) {
+		fprintf(stderr, "stepupd: %s\n", err);
+		goto out;
+	}
+	xcrypt_derive(master, "start-token", a.start_key);
+	memset(master, 0, sizeof(master));
+	if (c->api_key_file && app_api_keys_load(&a, c->api_key_file, err, sizeof(err)) != SU_OK) {
+		fprintf(stderr, "stepupd: %s\n", err);
+		goto out;
+	}
+	rv = serve(&a);
+out:
+	if (a.api_keys) {
+		for (size_t i = 0; a.api_keys[i]; i++)
+			free(a.api_keys[i]);
+		free(a.api_keys);
+	}
+	free(a.migrations_dir);
+	free(a.datadir);
+	cfg_free(c);
+	return rv;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route.h: the route table. Each route names a method, an exact path, the
+ * preconditions route_dispatch() checks before its handler runs (R_API: a
+ * valid bearer API key), and the handler. Handlers never re-check them.
+ */
+#ifndef STEPUPD_ROUTE_H
+#define STEPUPD_ROUTE_H
+
+#include <stddef.h>
+
+struct req;
+
+enum route_flags {
+	R_NONE = 0,
+	R_API = 1 << 0,   /* Authorization: Bearer <key from [api] key_file> */
+	R_BODY = 1 << 1,  /* accepts a request body (others refuse one) */
+};
+
+struct route {
+	const char *method;
+	const char *path;
+	unsigned flags;
+	void (*handle)(struct req *r);
+};
+
+/* route_dispatch() finds the route for r, checks its preconditions and runs
+ * it; 404 for an unknown path, 405 (with Allow) for a wrong method. */
+void route_dispatch(struct req *r);
+/* route_table() exposes the table (tests assert on its flags). */
+const struct route *route_table(size_t *n);
+
+#endif
