@@ -40,20 +40,25 @@ FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 all: $(BUILD)/stepupd $(BUILD)/mock_op
 
 $(BUILD)/obj/%.o: server/%.c $(HDRS) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo '  CC     $<'
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/stepupd: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	@echo '  LD     $@'
+	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/mock_op: tests/mock/mock_op.c | $(BUILD)/obj
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	@echo '  CCLD   $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBOBJS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+	@echo '  CCLD   $@'
+	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
 
 # fuzz targets: built with a standalone driver that replays tests/fuzz/corpus/<name>/
 $(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(LIBOBJS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c $(LIBOBJS) $(LDLIBS)
+	@echo '  CCLD   $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c $(LIBOBJS) $(LDLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
@@ -61,9 +66,11 @@ $(BUILD)/obj $(BUILD)/tests:
 # Debian packages the build, the tests and the demo need; installed when missing.
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libcjose-dev libjansson-dev \
 	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liboauth2-dev libmemcached-dev libhiredis-dev
-DEB_TEST = curl sqlite3 nodejs npm clang libclang-rt-14-dev
+DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev
+# Node.js and npm (for the interop OP) come from Debian only when no node is on PATH
+DEB_NODE = $(if $(shell command -v node 2>/dev/null),,nodejs)$(if $(shell command -v npm 2>/dev/null),, npm)
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_NODE); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
@@ -75,11 +82,11 @@ deps:
 		cd tests/interop && npm ci --no-audit --no-fund --silent; fi
 
 check: deps
-	$(MAKE) all $(UNIT_BINS) $(FUZZ_REPLAY)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) bash tests/run.sh
 
 demo: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/demo.sh
 
 lint:

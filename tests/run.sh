@@ -16,11 +16,14 @@ failed=0
 run_one() { # name, timeout seconds, command...
 	local name=$1 limit=$2; shift 2
 	local log=$LOGDIR/$name.log
+	mkdir -p "$(dirname "$log")"
 	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 	local st=$?
 	local p f
-	p=$(grep -cE '^ok [0-9]+' "$log")
-	f=$(grep -cE '^not ok [0-9]+' "$log")
+	p=$(grep -cE '^ok [0-9]+' "$log" || true)
+	f=$(grep -cE '^not ok [0-9]+' "$log" || true)
+	p=${p:-0}
+	f=${f:-0}
 	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $name exited with status $st" >>"$log"

@@ -5,6 +5,7 @@
 # (installed here with `npm ci` from the committed lock file when missing).
 #
 #   BUILD=build bash tests/interop/test_oidc_provider.sh
+#   (KEEP_TMP=1 keeps the temp dir: config, logs of stepupd and both OPs)
 #
 # Users at the OP: alice can do MFA; bob cannot and the OP refuses him with
 # error=unmet_authentication_requirements; carol cannot and the OP silently
@@ -29,6 +30,7 @@ diag() { sed 's/^/# /'; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stepupd-interop-op.XXXXXX") || exit 1
 OP_PID=
+OP2_PID=
 SD_PID=
 STOP_ST=
 stop_pid() { # pid: TERM, wait up to 10 s, then KILL; exit status in STOP_ST
@@ -49,12 +51,13 @@ cleanup() {
 	local st=$?
 	stop_pid "$SD_PID"
 	stop_pid "$OP_PID"
+	stop_pid "$OP2_PID"
 	if [ "$failed" -ne 0 ] || [ "$st" -ne 0 ]; then
-		for f in stepupd.err op.err; do
+		for f in stepupd.err op.err op2.err; do
 			[ -s "$T/$f" ] && { echo "# --- last lines of $f"; tail -40 "$T/$f" | diag; }
 		done
 	fi
-	rm -rf "$T"
+	if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -70,14 +73,16 @@ if [ ! -d "$HERE/node_modules/oidc-provider" ]; then
 		{ diag <"$T/npm.log"; bail "npm ci in tests/interop"; }
 fi
 
-# three free loopback ports: the OP, stepupd, the (never contacted) return origin
-read -r OP_PORT SD_PORT RET_PORT < <(node -e '
-const net = require("net"); const s = [0, 1, 2].map(() => net.createServer());
-let left = 3; const p = [];
+# four free loopback ports: the OP, a second OP signing with ES256, stepupd,
+# the (never contacted) return origin
+read -r OP_PORT OP2_PORT SD_PORT RET_PORT < <(node -e '
+const net = require("net"); const s = [0, 1, 2, 3].map(() => net.createServer());
+let left = 4; const p = [];
 s.forEach((x, i) => x.listen(0, "127.0.0.1", () => { p[i] = x.address().port;
   if (--left === 0) { console.log(p.join(" ")); s.forEach((y) => y.close()); } }));')
 [ -n "${RET_PORT:-}" ] || bail "picked free ports"
 OP=http://127.0.0.1:$OP_PORT
+OP2=http://127.0.0.1:$OP2_PORT
 SD=http://127.0.0.1:$SD_PORT
 RET=http://127.0.0.1:$RET_PORT
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -93,9 +98,13 @@ node "$HERE/op.js" --port "$OP_PORT" --issuer "$OP" --client-id stepup-rp \
 	--client-secret stepup-secret --redirect-uri "$SD/oidc/callback" --verbose \
 	>"$T/op.out" 2>"$T/op.err" &
 OP_PID=$!
-op_ready() { grep -qx ready "$T/op.out" 2>/dev/null; }
-wait_for 15 op_ready || bail "oidc-provider OP started (op.js printed ready)"
-ok "oidc-provider OP started on $OP"
+node "$HERE/op.js" --port "$OP2_PORT" --issuer "$OP2" --client-id stepup-rp \
+	--client-secret stepup-secret --redirect-uri "$SD/oidc/callback" --verbose \
+	--id-token-alg ES256 >"$T/op2.out" 2>"$T/op2.err" &
+OP2_PID=$!
+op_ready() { grep -qx ready "$T/op.out" 2>/dev/null && grep -qx ready "$T/op2.out" 2>/dev/null; }
+wait_for 15 op_ready || bail "oidc-provider OPs started (op.js printed ready)"
+ok "oidc-provider OPs started on $OP (RS256) and $OP2 (ES256)"
 
 # ---- stepupd
 printf 'test:%s\n' "$TOKEN" >"$T/api.keys"
@@ -128,6 +137,28 @@ acrs = c1
 [context "loa3"]
 provider = op
 acr = urn:test:loa:3
+
+; the second OP signs ID tokens with ES256
+[provider "es"]
+type = oidc
+issuer = $OP2
+client_id = stepup-rp
+client_secret = stepup-secret
+id_token_alg = ES256
+
+[provider "es_strict"]
+type = oidc
+issuer = $OP2
+client_id = stepup-rp
+client_secret = stepup-secret
+
+[context "es_ok"]
+provider = es
+acrs = c1
+
+[context "es_bad"]
+provider = es_strict
+acrs = c1
 EOF
 
 "$STEPUPD" -c "$T/stepupd.conf" check-config >"$T/check-config.out" 2>&1
@@ -161,11 +192,17 @@ let r; try { r = eval(process.argv[2]); } catch { process.exit(3); }
 if (typeof r === "string") console.log(r);
 process.exit(r ? 0 : 1);' "$1" "$2"
 }
-# check_status session context -> sets CODE
+# check_status session context -> sets CODE. Asks as a proxy in front of the
+# return origin would: Host is that origin, X-Original-URI the protected path
+# (without them stepupd cannot build an allowed return URL and answers 400).
 check_status() {
 	CODE=$(curl -s -o "$T/check.body" -D "$T/check.hdr" -w '%{http_code}' --max-time 10 \
+		-H "Host: 127.0.0.1:$RET_PORT" -H "X-Original-URI: /files/report.pdf?v=1" \
+		-H 'X-Original-Method: GET' \
 		-H "X-Stepup-Session: $1" -H "X-Stepup-Context: $2" "$SD/check")
 }
+# hdr NAME: value of a header of the last /check answer
+hdr() { sed -n "s/^$1: *//Ip" "$T/check.hdr" | tr -d '\r' | head -1; }
 # browse URL: follow redirects with one cookie jar through stepupd and the OP,
 # never following a redirect that leaves for the return origin. Sets
 # LAST_URL (the URL that gave the final answer), LAST_CODE, LAST_LOC, HOPS.
@@ -205,12 +242,22 @@ start_stepup() {
 	return 1
 }
 
-# success: session user context expected-acr [keep-jar]
+# success: session user context expected-acr [keep-jar [provider]]
 stepup_ok() {
-	local sess=$1 user=$2 ctx=$3 acr=$4 ret="$RET/done/$3?x=1"
-	[ -n "${5:-}" ] || : >"$T/jar"
+	local sess=$1 user=$2 ctx=$3 acr=$4 ret="$RET/done/$3?x=1" prov=${6:-op}
+	[ "${5:-}" = keep-jar ] || : >"$T/jar"
 	check_status "$sess" "$ctx"
-	check "$user/$ctx: /check before the step-up -> 401" [ "$CODE" = 401 ]
+	check "$user/$ctx: /check before the step-up -> 401 (got $CODE)" [ "$CODE" = 401 ]
+	local loc www
+	loc=$(hdr X-Stepup-Location) www=$(hdr WWW-Authenticate)
+	case $loc in
+	"$SD/stepup/start?t="?*) ok "$user/$ctx: the 401 carries X-Stepup-Location (a start URL on public_url)" ;;
+	*) notok "$user/$ctx: the 401 carries X-Stepup-Location (a start URL on public_url) (got '$loc')" ;;
+	esac
+	case $www in
+	Bearer*'error="insufficient_user_authentication"'*) ok "$user/$ctx: the 401 carries an RFC 9470 challenge" ;;
+	*) notok "$user/$ctx: the 401 carries an RFC 9470 challenge (got '$www')" ;;
+	esac
 	start_stepup "$sess" "$user" "$ctx" "$ret" || return 1
 	browse "$START_URL"
 	if [ "$LAST_CODE" = 303 ] && [ "$LAST_LOC" = "$ret" ] &&
@@ -225,11 +272,11 @@ stepup_ok() {
 	check "$user/$ctx: /check with the session and context -> 200" [ "$CODE" = 200 ]
 	api GET /api/v1/session "$sess"
 	if [ "$CODE" = 200 ] && json "$T/resp" "j.user === '$user' && Array.isArray(j.elevations) &&
-		j.elevations.some((e) => e.context === '$ctx' && e.acr === '$acr' && e.provider === 'op'
+		j.elevations.some((e) => e.context === '$ctx' && e.acr === '$acr' && e.provider === '$prov'
 			&& Number.isInteger(e.auth_time) && e.expires_at > Date.now() / 1000)" >/dev/null; then
-		ok "$user/$ctx: /api/v1/session lists an elevation (context $ctx, acr $acr, provider op)"
+		ok "$user/$ctx: /api/v1/session lists an elevation (context $ctx, acr $acr, provider $prov)"
 	else
-		notok "$user/$ctx: /api/v1/session lists an elevation (context $ctx, acr $acr, provider op) (got $CODE)"
+		notok "$user/$ctx: /api/v1/session lists an elevation (context $ctx, acr $acr, provider $prov) (got $CODE)"
 		head -c 800 "$T/resp" | diag
 	fi
 	# the pending flow and the start handle are single-use
@@ -251,6 +298,7 @@ stepup_refused() {
 	browse "$START_URL"
 	local why="OP error passed on"
 	[ "$how" = rp ] && why="stepupd refuses the OP's loa:1 answer"
+	[ "$how" = alg ] && why="stepupd refuses an ES256 ID token where RS256 is configured"
 	if [ "${LAST_CODE:0:1}" = 4 ] && [ "${LAST_URL%%\?*}" = "$SD/oidc/callback" ]; then
 		ok "$user/$ctx: step-up ends in a 4xx error page at /oidc/callback ($why)"
 	else
@@ -288,6 +336,10 @@ stepup_refused sess-bob-2 bob loa3 op
 # ---- carol: the OP answers acr urn:test:loa:1 and no acrs; stepupd must refuse
 stepup_refused sess-carol-1 carol c1 rp
 stepup_refused sess-carol-2 carol loa3 rp
+
+# ---- ID token algorithm: ES256 accepted only where the provider allows it
+stepup_ok sess-es-1 alice es_ok c1 new-jar es
+stepup_refused sess-es-2 alice es_bad alg
 
 # ---- stepupd stops cleanly
 stop_pid "$SD_PID"
