@@ -78,7 +78,7 @@ key_file = ./api.keys
 type = oidc
 issuer = $MOCK
 client_id = stepup-rp
-client_secret = stepup-secret
+client_secret = ${CLIENT_SECRET:-stepup-secret}
 token_auth = ${TOKEN_AUTH:-client_secret_basic}
 id_token_alg = RS256 ES256
 ${PROVIDER_EXTRA:-}

@@ -34,11 +34,11 @@ OP2_PID=
 SD_PID=
 STOP_ST=
 stop_pid() { # pid: TERM, wait up to 10 s, then KILL; exit status in STOP_ST
-	local pid=$1 i
+	local pid=$1
 	STOP_ST=
 	[ -n "$pid" ] || return 0
 	if kill -TERM "$pid" 2>/dev/null; then
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -67,6 +67,9 @@ bail() { notok "$*"; echo "1..$n"; exit 1; }
 # ---- prerequisites
 command -v curl >/dev/null || bail "curl is installed"
 command -v node >/dev/null || bail "node is installed"
+# oidc-provider 9 needs crypto.hash (Node >= 20.12); Debian 12's own nodejs is 18
+node -e 'process.exit(typeof require("crypto").hash === "function" ? 0 : 1)' ||
+	bail "node >= 20.12 for oidc-provider 9 (found $(node --version))"
 [ -x "$STEPUPD" ] || bail "stepupd is built ($STEPUPD)"
 if [ ! -d "$HERE/node_modules/oidc-provider" ]; then
 	(cd "$HERE" && npm ci --no-audit --no-fund --silent) >"$T/npm.log" 2>&1 ||
@@ -88,8 +91,8 @@ RET=http://127.0.0.1:$RET_PORT
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 wait_for() { # seconds, command...: poll every 0.1 s
-	local limit=$(($1 * 10)) i; shift
-	for i in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
+	local limit=$(($1 * 10)); shift
+	for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -207,9 +210,9 @@ hdr() { sed -n "s/^$1: *//Ip" "$T/check.hdr" | tr -d '\r' | head -1; }
 # never following a redirect that leaves for the return origin. Sets
 # LAST_URL (the URL that gave the final answer), LAST_CODE, LAST_LOC, HOPS.
 browse() {
-	local url=$1 i out code next
-	LAST_URL= LAST_CODE= LAST_LOC= HOPS=
-	for i in $(seq 1 20); do
+	local url=$1 out code next
+	LAST_URL='' LAST_CODE='' LAST_LOC='' HOPS=''
+	for _ in $(seq 1 20); do
 		out=$(curl -s -o "$T/page" -b "$T/jar" -c "$T/jar" --max-time 10 \
 			-w '%{http_code} %{redirect_url}' "$url")
 		code=${out%% *}
