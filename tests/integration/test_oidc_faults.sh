@@ -89,4 +89,25 @@ is "after the OP rotates its signing key: JWKS refetched and elevated (303)" "$H
 is "rotation: check 200" "$(check_status sess-rot c1)" 200
 fault none >/dev/null
 
+# a discovery document whose issuer differs is refused (OIDC Discovery 4.3):
+# a fresh stepupd has nothing cached, so the start itself fails
+fault discovery_wrong_issuer >/dev/null
+kill "$STEPUPD_PID"; wait "$STEPUPD_PID" 2>/dev/null
+start_stepupd
+hop "$TMP/jar-disc" "$(start_url sess-disc alice c1)"
+is "discovery with another issuer: start answers 502" "$HOP_CODE" 502
+has "and says the provider is unavailable" "$HOP_BODY" "identity provider"
+grep -q 'issuer' "$TMP/stepupd.log" && ok "the log names the issuer mismatch" || notok "the log names the issuer mismatch"
+is "no pending flow was stored" "$(db_count "select count(*) from pending_flows where context='c1' and user='alice' and created_at > strftime('%s','now') - 5")" 0
+fault none >/dev/null
+
+# a JWKS that is not JSON: nothing verifies, nothing elevates
+kill "$STEPUPD_PID"; wait "$STEPUPD_PID" 2>/dev/null
+start_stepupd
+fault jwks_garbage >/dev/null
+browse "$TMP/jar-jg" "$(start_url sess-jg alice c1)"
+is "garbage JWKS: callback refused" "$HOP_CODE" 403
+is "garbage JWKS: not elevated" "$(check_status sess-jg c1)" 401
+fault none >/dev/null
+
 done_testing
