@@ -11,7 +11,7 @@ WERROR ?=
 BUILD ?= build$(if $(SANITIZE),-san)
 CC ?= cc
 
-PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl
+PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl lasso
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
        -Wpointer-arith -Wformat=2 -Wimplicit-fallthrough -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -65,8 +65,8 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # Debian packages the build, the tests and the demo need; installed when missing.
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libcjose-dev libjansson-dev \
-	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liboauth2-dev libmemcached-dev libhiredis-dev
-DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev
+	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liblasso3-dev
+DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev openssl nginx-light wrk
 # Node.js and npm (for the interop OP) come from Debian only when no node is on PATH
 DEB_NODE = $(if $(shell command -v node 2>/dev/null),,nodejs)$(if $(shell command -v npm 2>/dev/null),, npm)
 deps:
