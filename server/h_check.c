@@ -31,19 +31,37 @@ trusted_header(struct req *r, const char *name)
 	return http_peer_trusted(r) ? http_header(r, name) : NULL;
 }
 
+/* original_uri() finds the original request's path and query, from the
+ * header sets of the proxies stepupd supports:
+ *   nginx auth_request:          X-Original-URI (and X-Original-Method)
+ *   Traefik / Caddy ForwardAuth: X-Forwarded-Uri (and X-Forwarded-Method)
+ *   Envoy ext_authz HTTP:        the request itself, sent to /check/<path>
+ * Returns a string owned by the request or by out, NULL when there is none. */
+static const char *
+original_uri(struct req *r, struct buf *envoy)
+{
+	const char *uri = http_header(r, "X-Original-URI");
+
+	if (uri == NULL)
+		uri = http_header(r, "X-Forwarded-Uri");
+	if (uri == NULL && strncmp(r->path, "/check/", 7) == 0) {
+		if (buf_puts(envoy, r->path + 6) != SU_OK || http_query_string(r, envoy) != SU_OK)
+			return NULL;
+		uri = buf_cstr(envoy);
+	}
+	return uri;
+}
+
 /* return_url_build() rebuilds the URL the user was going to from what the
  * proxy passed. Returns false when it cannot. */
 static bool
-return_url_build(struct req *r, struct buf *out)
+return_url_build(struct req *r, const char *uri, struct buf *out)
 {
 	const char *full = trusted_header(r, "X-Original-URL");
-	const char *uri = http_header(r, "X-Original-URI");
 	const char *proto, *host;
 
 	if (full != NULL)
 		return buf_puts(out, full) == SU_OK;
-	if (uri == NULL)
-		uri = http_header(r, "X-Forwarded-Uri");
 	if (uri == NULL || uri[0] != '/')
 		return false;
 	proto = trusted_header(r, "X-Forwarded-Proto");
@@ -75,7 +93,7 @@ append_values(struct buf *b, char **list, bool *first)
 }
 
 static void
-need_stepup(struct req *r, const struct cfg_context *ctx, const char *session)
+need_stepup(struct req *r, const struct cfg_context *ctx, const char *session, const char *uri)
 {
 	struct buf ret, chal;
 	char *url = NULL, err[160], msg[200];
@@ -85,7 +103,7 @@ need_stepup(struct req *r, const struct cfg_context *ctx, const char *session)
 
 	buf_init(&ret, RETURL_MAX + 1);
 	buf_init(&chal, 2048);
-	if (!return_url_build(r, &ret)) {
+	if (!return_url_build(r, uri, &ret)) {
 		http_reply_text(r, 400, "cannot rebuild the original URL (X-Original-URI and Host)");
 		goto out;
 	}
@@ -175,5 +193,11 @@ h_check(struct req *r)
 		}
 	}
 	/* a cookie the browser brought is never the session that gets elevated */
-	need_stepup(r, ctx, from_cookie ? NULL : session);
+	{
+		struct buf envoy;
+
+		buf_init(&envoy, RETURL_MAX);
+		need_stepup(r, ctx, from_cookie ? NULL : session, original_uri(r, &envoy));
+		buf_cleanup(&envoy);
+	}
 }

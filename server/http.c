@@ -75,6 +75,9 @@ thread_store(const struct app *app)
 static void
 req_free(struct req *r)
 {
+	for (size_t i = 0; i < r->n_owned; i++)
+		free(r->owned[i]);
+	free(r->owned);
 	buf_cleanup(&r->body);
 	buf_cleanup(&r->out);
 	for (int i = 0; i < r->n_hdrs; i++) {
@@ -109,10 +112,54 @@ count_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* percent_decode() decodes %XX strictly (MHD has already turned '+' into a
+ * space). NULL on a broken escape or an encoded NUL. Caller frees. */
+static char *
+percent_decode(const char *in)
+{
+	size_t n = strlen(in), o = 0;
+	char *out = malloc(n + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] != '%') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 2 >= n || hexdigit(in[i + 1]) < 0 || hexdigit(in[i + 2]) < 0) {
+			free(out);
+			return NULL;
+		}
+		out[o] = (char)(hexdigit(in[i + 1]) << 4 | hexdigit(in[i + 2]));
+		if (out[o] == '\0') {
+			free(out);
+			return NULL;
+		}
+		o++;
+		i += 2;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 enum su_rc
 http_query(struct req *r, const char *name, const char **val)
 {
 	struct count_ctx c = { name, NULL, 0 };
+	char *dec, **grown;
 
 	*val = NULL;
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_value, &c);
@@ -120,8 +167,52 @@ http_query(struct req *r, const char *name, const char **val)
 		return SU_ENOTFOUND;
 	if (c.n > 1)
 		return SU_EINVAL;
-	*val = c.val;
+	dec = percent_decode(c.val);
+	if (dec == NULL)
+		return SU_EINVAL;
+	grown = realloc(r->owned, (r->n_owned + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(dec);
+		return SU_ENOMEM;
+	}
+	r->owned = grown;
+	r->owned[r->n_owned++] = dec;
+	*val = dec;
 	return SU_OK;
+}
+
+struct qs_ctx {
+	struct buf *out;
+	enum su_rc rc;
+	int n;
+};
+
+static enum MHD_Result
+qs_append(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct qs_ctx *q = cls;
+
+	(void)kind;
+	if (q->rc == SU_OK)
+		q->rc = buf_puts(q->out, q->n++ ? "&" : "?");
+	for (const char *p = key; q->rc == SU_OK && p && *p; p++)
+		q->rc = buf_append(q->out, *p == ' ' ? "+" : p, 1);
+	if (value != NULL && q->rc == SU_OK) {
+		q->rc = buf_puts(q->out, "=");
+		/* MHD turned '+' into ' '; the raw bytes are otherwise untouched */
+		for (const char *p = value; q->rc == SU_OK && *p; p++)
+			q->rc = buf_append(q->out, *p == ' ' ? "+" : p, 1);
+	}
+	return q->rc == SU_OK ? MHD_YES : MHD_NO;
+}
+
+enum su_rc
+http_query_string(struct req *r, struct buf *out)
+{
+	struct qs_ctx q = { out, SU_OK, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, qs_append, &q);
+	return q.rc;
 }
 
 const char *
@@ -332,6 +423,17 @@ completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Reque
 	*req_cls = NULL;
 }
 
+/* keep_escaped() replaces libmicrohttpd's unescaping of the path and the
+ * query: the path stays exactly as sent, query values are decoded strictly
+ * by http_query(). */
+static size_t
+keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -375,6 +477,7 @@ http_start(const struct app *app)
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MEMORY,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 				  MHD_OPTION_END);
 	if (d->mhd == NULL) {
 		log_err("cannot listen on %s:%u", c->listen_host, c->listen_port);

@@ -44,6 +44,9 @@ struct req {
 	struct buf out;
 	struct http_hdr hdrs[HTTP_MAX_HEADERS];
 	int n_hdrs;
+	/* strings decoded for this request (query values), freed with it */
+	char **owned;
+	size_t n_owned;
 };
 
 struct http_daemon;
@@ -56,10 +59,16 @@ void http_stop(struct http_daemon *d);
 
 /* Request accessors. Returned strings belong to the request. */
 const char *http_header(struct req *r, const char *name);
-/* http_query() gets a query parameter: SU_OK with *val, SU_ENOTFOUND, or
- * SU_EINVAL when the parameter appears more than once (duplicate protocol
- * parameters are always refused). */
+/* http_query() gets a query parameter, percent-decoded: SU_OK with *val,
+ * SU_ENOTFOUND, or SU_EINVAL when the parameter appears more than once
+ * (duplicate protocol parameters are always refused) or its encoding is
+ * broken (bad %XX, an encoded NUL). r->path is the raw path as the client
+ * sent it: libmicrohttpd's own unescaping is switched off so that the
+ * forward-auth path sees exactly the bytes the proxy saw. */
 enum su_rc http_query(struct req *r, const char *name, const char **val);
+/* http_query_string() appends "?k=v&..." rebuilt from the raw query
+ * arguments (nothing when there are none). */
+enum su_rc http_query_string(struct req *r, struct buf *out);
 /* http_cookie() returns the value of cookie name, NULL when absent or sent twice. */
 const char *http_cookie(struct req *r, const char *name);
 /* http_peer_trusted() says whether the peer is in [server] trusted_proxies. */

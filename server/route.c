@@ -14,8 +14,11 @@ static const struct route routes[] = {
 	{ "GET", "/", R_NONE, h_index },
 	{ "GET", "/healthz", R_NONE, h_healthz },
 	{ "GET", "/static/stepupd.css", R_NONE, h_static_css },
-	/* the proxy's question, on every protected request: keep it lean */
-	{ "GET", "/check", R_NONE, h_check },
+	/* the proxy's question, on every protected request: keep it lean. Any
+	 * method: Traefik, Caddy and Envoy send the original request's method.
+	 * /check/<path> is Envoy ext_authz with path_prefix "/check". */
+	{ "*", "/check", R_NONE, h_check },
+	{ "*", "/check/", R_PREFIX, h_check },
 	{ "POST", "/api/v1/stepups", R_API | R_BODY, h_api_stepups_create },
 	{ "GET", "/api/v1/session", R_API, h_api_session_get },
 	{ "DELETE", "/api/v1/session", R_API, h_api_session_delete },
@@ -53,9 +56,13 @@ route_dispatch(struct req *r)
 	size_t n = sizeof(routes) / sizeof(routes[0]);
 
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(routes[i].path, r->path) != 0)
+		if (routes[i].flags & R_PREFIX) {
+			if (strncmp(routes[i].path, r->path, strlen(routes[i].path)) != 0)
+				continue;
+		} else if (strcmp(routes[i].path, r->path) != 0) {
 			continue;
-		if (strcmp(routes[i].method, r->method) == 0 ||
+		}
+		if (strcmp(routes[i].method, "*") == 0 || strcmp(routes[i].method, r->method) == 0 ||
 		    (strcmp(r->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
 			match = &routes[i];
 			break;

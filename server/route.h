@@ -15,10 +15,11 @@ enum route_flags {
 	R_NONE = 0,
 	R_API = 1 << 0,   /* Authorization: Bearer <key from [api] key_file> */
 	R_BODY = 1 << 1,  /* accepts a request body (others refuse one) */
+	R_PREFIX = 1 << 2,/* path is a prefix ending in '/': matches everything below it */
 };
 
 struct route {
-	const char *method;
+	const char *method;  /* "*": any method */
 	const char *path;
 	unsigned flags;
 	void (*handle)(struct req *r);

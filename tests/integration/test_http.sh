@@ -80,8 +80,33 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Context: c1' -H 'X-Or
 is "/check with no session at all: 401" "$code" 401
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: s1' "$SU/check")
 is "/check with no context and [policy] default allow: 200" "$code" 200
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SU/check")
-is "POST /check: 405" "$code" 405
+# Traefik / Caddy ForwardAuth header set
+hdr=$(curl -s -D - -o /dev/null -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' -H 'X-Forwarded-Method: GET' \
+	-H 'X-Forwarded-Proto: http' -H 'X-Forwarded-Host: 127.0.0.1:8088' -H 'X-Forwarded-Uri: /files/t.pdf?x=1' "$SU/check")
+has "Traefik/Caddy headers: 401 with a start URL" "$hdr" "X-Stepup-Location: $SU/stepup/start?t="
+loc=$(echo "$hdr" | awk -F': ' 'tolower($1)=="x-stepup-location"{print $2}' | tr -d '\r')
+hop "$TMP/jart" "$loc"
+is "Traefik/Caddy: the return URL is rebuilt from X-Forwarded-*" "$(db_count "select return_to from pending_flows where return_to like '%t.pdf%'")" "http://127.0.0.1:8088/files/t.pdf?x=1"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' \
+	-H 'X-Forwarded-Host: evil.example' -H 'X-Forwarded-Uri: /a' "$SU/check")
+is "X-Forwarded-Host to a foreign origin: 400, never a start URL" "$code" 400
+# Envoy ext_authz (HTTP service, path_prefix /check): original method and path
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' \
+	-H 'Host: 127.0.0.1:8088' "$SU/check/files/e.pdf?dl=1&a=b+c")
+is "Envoy style POST /check/<path>: 401" "$code" 401
+hdr=$(curl -s -D - -o /dev/null -X DELETE -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' -H 'Host: 127.0.0.1:8088' "$SU/check/files/e.pdf?dl=1&a=b+c")
+loc=$(echo "$hdr" | awk -F': ' 'tolower($1)=="x-stepup-location"{print $2}' | tr -d '\r')
+hop "$TMP/jare" "$loc"
+is "Envoy style: the return URL keeps the original path and query" "$(db_count "select return_to from pending_flows where return_to like '%e.pdf%'")" "http://127.0.0.1:8088/files/e.pdf?dl=1&a=b+c"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' \
+	-H 'X-Original-URI: /files/a' -H 'Host: 127.0.0.1:8088' "$SU/check")
+is "/check answers any method (Traefik forwards the original one): 401" "$code" 401
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SU/api/v1/session" -H "Authorization: Bearer $API_KEY")
+is "POST /api/v1/session: 405" "$code" 405
+hop "$TMP/jarq" "$SU/oidc/callback?state=%zz&code=x"
+is "a broken percent-escape in a parameter: 400" "$HOP_CODE" 400
+hop "$TMP/jarq" "$SU/oidc/callback?state=a%00b&code=x"
+is "an encoded NUL in a parameter: 400" "$HOP_CODE" 400
 code=$(curl -s -o /dev/null -w '%{http_code}' "$SU/nope")
 is "unknown path: 404" "$code" 404
 

@@ -853,7 +853,8 @@ static char *make_id_token(const struct code_rec *c)
 		json_object_set(p, "amr", c->amr);
 	}
 	{
-		char *email = xasprintf("%s@example.test", c->user);
+		char *email = strchr(c->user, '@') ? xstrdup(c->user)
+						   : xasprintf("%s@example.test", c->user);
 
 		json_object_set_new(p, "email", json_string(email));
 		free(email);
@@ -1122,7 +1123,8 @@ static bool valid_user(const char *u)
 		return false;
 	for (; *u; u++)
 		if (!((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') ||
-		      (*u >= '0' && *u <= '9') || *u == '.' || *u == '_' || *u == '-'))
+		      (*u >= '0' && *u <= '9') || *u == '.' || *u == '_' || *u == '-' || *u == '@' ||
+		      *u == '+'))
 			return false;
 	return true;
 }
@@ -1286,7 +1288,8 @@ static enum MHD_Result h_authorize(struct MHD_Connection *conn, const char *meth
 	c->user = xstrdup(user);
 	c->fault = f;
 	c->auth_time = (max_age || has_word(prompt, "login")) ? now : now - OLD_SESSION;
-	mfa = strcmp(user, "bob") != 0;
+	/* "bob" and "bob@anything" have only a password; everyone else can do MFA */
+	mfa = !(strncmp(user, "bob", 3) == 0 && (user[3] == '\0' || user[3] == '@'));
 	if (mfa) {
 		const char *a = json_string_value(json_array_get(want_acr, 0));
 
