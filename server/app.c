@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "buf.h"
+#include "log.h"
 
 struct idp *
 app_idp(const struct app *a, const struct cfg_provider *p)
@@ -22,7 +25,9 @@ app_api_keys_load(struct app *a, const char *path, char *err, size_t errsz)
 {
 	enum su_rc rc = SU_EIO;
 	FILE *f = fopen(path, "r");
-	char line[1024];
+	char *line = NULL;
+	size_t cap = 0;
+	struct stat st;
 	char **keys = NULL;
 	size_t n = 0;
 	int lineno = 0;
@@ -31,7 +36,9 @@ app_api_keys_load(struct app *a, const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: cannot open API key file", path);
 		return SU_EIO;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("%s: API key file is readable by group or others (chmod 600)", path);
+	while (getline(&line, &cap, f) != -1) {
 		char *p = line, *colon, **grown;
 		size_t len;
 
@@ -70,6 +77,7 @@ out:
 			free(keys[i]);
 		free(keys);
 	}
+	free(line);
 	fclose(f);
 	return rc;
 }

@@ -142,6 +142,7 @@ h_check(struct req *r)
 	const struct cfg *c = r->app->cfg;
 	const char *session = http_header(r, "X-Stepup-Session");
 	const char *ctxname = http_header(r, "X-Stepup-Context");
+	const char *user = http_header(r, "X-Stepup-User");
 	const struct cfg_context *ctx;
 	bool from_cookie = false;
 	char hash[65], expires[24];
@@ -177,6 +178,12 @@ h_check(struct req *r)
 		memset(&e, 0, sizeof(e));
 		xcrypt_sha256_hex(session, hash);
 		rc = store_elevation_find(r->store, hash, ctx->name, r->now, &e);
+		/* the proxy says who the user is: an elevation of someone else
+		 * in this session does not count */
+		if (rc == SU_OK && user != NULL && !(e.user && strcmp(e.user, user) == 0)) {
+			store_elevation_cleanup(&e);
+			rc = SU_ENOTFOUND;
+		}
 		if (rc == SU_OK) {
 			snprintf(expires, sizeof(expires), "%lld", (long long)e.expires_at);
 			http_reply_text(r, 200, "allowed");

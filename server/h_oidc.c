@@ -100,9 +100,14 @@ h_oidc_callback(struct req *r)
 		fail(r, &f, 400, "Step-up refused", "The context of this step-up is no longer configured.");
 		goto out;
 	}
-	/* RFC 9207: an iss in the answer must be our provider's (mix-up defence) */
+	/* RFC 9207: an iss in the answer must be our provider's (mix-up
+	 * defence), and it must be there when the provider says it sends it */
 	if (iss != NULL && strcmp(iss, ctx->provider->issuer) != 0) {
 		fail(r, &f, 400, "Step-up refused", "The answer names another identity provider (iss mismatch).");
+		goto out;
+	}
+	if (iss == NULL && idp_iss_param_required(idp)) {
+		fail(r, &f, 400, "Step-up refused", "The answer carries no iss although the identity provider announces it (RFC 9207).");
 		goto out;
 	}
 	if (error != NULL) {

@@ -62,6 +62,18 @@ refuse(struct req *r, int status, const char *title, const char *msg, const stru
 	http_reply_error_page(r, status, title, msg);
 }
 
+/* purge_now() says whether this request should sweep expired pending
+ * flows and start-token records: at most once a minute, by one request. */
+static bool
+purge_now(int64_t now)
+{
+	static int64_t last;
+	int64_t prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+
+	return now - prev >= 60 &&
+	       __atomic_compare_exchange_n(&last, &prev, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 void
 h_stepup_start(struct req *r)
 {
@@ -77,6 +89,8 @@ h_stepup_start(struct req *r)
 	enum su_rc rc;
 
 	memset(&t, 0, sizeof(t));
+	if (purge_now(r->now))
+		store_purge(r->store, r->now);
 	rc = http_query(r, "t", &token);
 	if (rc != SU_OK) {
 		refuse(r, 400, "Step-up link not valid",
@@ -98,17 +112,6 @@ h_stepup_start(struct req *r)
 		       NULL, "start token unsigned or altered");
 		goto out;
 	}
-	rc = store_start_token_use(r->store, t.id, t.expires_at);
-	if (rc == SU_EREPLAY) {
-		refuse(r, 400, "Step-up link already used",
-		       "This step-up link has already been used. Go back to the application and try again.",
-		       &t, "start token replayed");
-		goto out;
-	}
-	if (rc != SU_OK) {
-		http_reply_error_page(r, 500, "Internal error", "The step-up could not be recorded.");
-		goto out;
-	}
 	ctx = cfg_context_find(r->app->cfg, t.context);
 	if (ctx == NULL) {
 		refuse(r, 400, "Unknown context", "This step-up asks for a context that is not configured.",
@@ -122,12 +125,26 @@ h_stepup_start(struct req *r)
 		       &t, "saml not available");
 		goto out;
 	}
+	/* the provider first: a link is not used up by an unreachable IdP */
 	if (idp_authorization_endpoint(idp, &endpoint, err, sizeof(err)) != SU_OK) {
 		log_warn("provider %s: %s", ctx->provider->name, err);
 		refuse(r, 502, "Identity provider unavailable",
 		       "The identity provider could not be reached. Try again in a moment.", &t, err);
 		goto out;
 	}
+	/* single use: the first request to record the token's id wins */
+	rc = store_start_token_use(r->store, t.id, t.expires_at);
+	if (rc == SU_EREPLAY) {
+		refuse(r, 400, "Step-up link already used",
+		       "This step-up link has already been used. Go back to the application and try again.",
+		       &t, "start token replayed");
+		goto out;
+	}
+	if (rc != SU_OK) {
+		http_reply_error_page(r, 500, "Internal error", "The step-up could not be recorded.");
+		goto out;
+	}
+
 	/* state and the browser cookie: 256 bits each; nonce and PKCE verifier too */
 	if (xcrypt_random_token(state, sizeof(state), 32) != SU_OK ||
 	    xcrypt_random_token(nonce, sizeof(nonce), 32) != SU_OK ||

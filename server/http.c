@@ -457,7 +457,7 @@ http_start(const struct app *app)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
 	snprintf(port, sizeof(port), "%u", c->listen_port);
 	if (getaddrinfo(c->listen_host, port, &hints, &ai) != 0 || ai == NULL) {
 		log_err("cannot use listen address %s:%u", c->listen_host, c->listen_port);

@@ -341,6 +341,18 @@ unlock:
 	return rc;
 }
 
+/* idp_iss_param_required(): see idp.h. */
+bool
+idp_iss_param_required(struct idp *d)
+{
+	bool v;
+
+	pthread_mutex_lock(&d->mu);
+	v = d->disc_valid && d->disc.iss_param_supported;
+	pthread_mutex_unlock(&d->mu);
+	return v;
+}
+
 /* idp_authorization_endpoint() copies the authorization endpoint; see idp.h. */
 enum su_rc
 idp_authorization_endpoint(struct idp *d, char **out, char *err, size_t errsz)

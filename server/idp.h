@@ -27,6 +27,12 @@ const struct cfg_provider *idp_provider(const struct idp *d);
  * malloc'd *out, fetching discovery first if needed. */
 enum su_rc idp_authorization_endpoint(struct idp *d, char **out, char *err, size_t errsz);
 
+/* idp_iss_param_required() says whether the provider's discovery document
+ * announced authorization_response_iss_parameter_supported (RFC 9207): then
+ * an authorization response without `iss` is refused. False when no
+ * discovery document is held. */
+bool idp_iss_param_required(struct idp *d);
+
 /* idp_token_exchange() POSTs grant_type=authorization_code with code,
  * redirect_uri and code_verifier to the token endpoint, authenticating as
  * the provider's token_auth says, and returns the id_token (malloc'd). */

@@ -410,6 +410,8 @@ oidc_discovery_parse(const char *body, size_t len, const char *expected_issuer,
 		rc = oidc_doc_endpoint(root, "jwks_uri", &out->jwks_uri, err, errsz);
 	if (rc != SU_OK)
 		goto out;
+	out->iss_param_supported =
+		json_is_true(json_object_get(root, "authorization_response_iss_parameter_supported"));
 	rc = SU_OK;
 out:
 	if (rc != SU_OK)

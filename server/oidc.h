@@ -42,6 +42,9 @@ enum su_rc oidc_authz_url(const struct oidc_authz *a, char **out);
 
 struct oidc_discovery {
 	char *issuer, *authorization_endpoint, *token_endpoint, *jwks_uri;
+	/* authorization_response_iss_parameter_supported (RFC 9207 3): when
+	 * true, an authorization response without `iss` is refused */
+	bool iss_param_supported;
 };
 /* oidc_discovery_parse() parses a discovery document and refuses it unless
  * `issuer` equals expected_issuer exactly and the three endpoints are

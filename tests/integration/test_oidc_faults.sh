@@ -41,6 +41,7 @@ auth_time_missing 403 auth_time
 error_response 403 access_denied
 unmet 403 unmet_authentication_requirements
 iss_param_wrong 400 iss
+iss_param_missing 400 RFC 9207
 token_error 400 invalid_grant
 token_oversized 400 larger
 token_malformed 400 token
@@ -50,7 +51,7 @@ FAULTS
 fault none >/dev/null
 is "no elevation row was written by any fault" "$(db_count 'select count(*) from elevations')" 0
 is "every refused callback is audited" \
-	"$(db_count "select count(*) from audit where event='callback' and outcome='denied'")" 25
+	"$(db_count "select count(*) from audit where event='callback' and outcome='denied'")" 26
 
 # standard acr context with acr too low
 fault acr_low >/dev/null
@@ -94,12 +95,15 @@ fault none >/dev/null
 fault discovery_wrong_issuer >/dev/null
 kill "$STEPUPD_PID"; wait "$STEPUPD_PID" 2>/dev/null
 start_stepupd
-hop "$TMP/jar-disc" "$(start_url sess-disc alice c1)"
+url=$(start_url sess-disc alice c1)
+hop "$TMP/jar-disc" "$url"
 is "discovery with another issuer: start answers 502" "$HOP_CODE" 502
 has "and says the provider is unavailable" "$HOP_BODY" "identity provider"
 grep -q 'issuer' "$TMP/stepupd.log" && ok "the log names the issuer mismatch" || notok "the log names the issuer mismatch"
 is "no pending flow was stored" "$(db_count "select count(*) from pending_flows where context='c1' and user='alice' and created_at > strftime('%s','now') - 5")" 0
 fault none >/dev/null
+hop "$TMP/jar-disc" "$url"
+is "the same start link works once the provider is back (not used up by the failure)" "$HOP_CODE" 302
 
 # a JWKS that is not JSON: nothing verifies, nothing elevates
 kill "$STEPUPD_PID"; wait "$STEPUPD_PID" 2>/dev/null

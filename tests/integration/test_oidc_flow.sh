@@ -41,6 +41,11 @@ has "200 names the user" "$hdrs" "X-Stepup-User: alice"
 has "200 names the context" "$hdrs" "X-Stepup-Context: c1"
 has "200 gives the expiry" "$hdrs" "X-Stepup-Expires: "
 is "the elevation is for c1 only" "$(check_status sess-1 loa3)" 401
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: sess-1' -H 'X-Stepup-Context: c1' -H 'X-Stepup-User: alice' "$SU/check")
+is "the proxy names the elevated user: 200" "$code" 200
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: sess-1' -H 'X-Stepup-Context: c1' -H 'X-Stepup-User: bob' \
+	-H 'X-Original-URI: /files/report.pdf' -H 'Host: 127.0.0.1:8088' "$SU/check")
+is "the proxy names another user than the one who stepped up: 401" "$code" 401
 is "another session is not elevated" "$(check_status sess-2 c1)" 401
 API_HDR="X-Stepup-Session: sess-1"
 out=$(api GET /api/v1/session)
