@@ -37,10 +37,17 @@
 #define HTTP_HEADER_MEMORY (32 * 1024)
 #define HTTP_MAX_OUT (1024 * 1024)
 
+#define SLOW_THREADS 4
+#define SLOW_QUEUE_MAX 256
+
 struct http_daemon {
 	struct MHD_Daemon *mhd;
 	const struct app *app;
+	pthread_t slow[SLOW_THREADS];
+	int n_slow;
 };
+
+
 
 /* the per-thread store connections, closed by http_stop() */
 static pthread_mutex_t stores_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -70,6 +77,66 @@ thread_store(const struct app *app)
 	}
 	tls_store = s;
 	return s;
+}
+
+/*
+ * The slow-work queue. Requests that wait on an identity provider (the
+ * start's discovery fetch, the callback's token exchange and JWKS fetch)
+ * are suspended on the daemon thread and run here, so that a slow or dead
+ * IdP never holds the threads that answer /check on every proxied request.
+ */
+static pthread_mutex_t slow_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_cv = PTHREAD_COND_INITIALIZER;
+static struct req *slow_q[SLOW_QUEUE_MAX];
+static size_t slow_head, slow_len;
+static bool slow_stop;
+
+static void *
+slow_main(void *arg)
+{
+	const struct app *app = arg;
+
+	for (;;) {
+		struct req *r;
+
+		pthread_mutex_lock(&slow_mu);
+		while (slow_len == 0 && !slow_stop)
+			pthread_cond_wait(&slow_cv, &slow_mu);
+		if (slow_len == 0) {
+			pthread_mutex_unlock(&slow_mu);
+			break;
+		}
+		r = slow_q[slow_head];
+		slow_head = (slow_head + 1) % SLOW_QUEUE_MAX;
+		slow_len--;
+		pthread_mutex_unlock(&slow_mu);
+		r->store = thread_store(app);
+		r->on_slow_thread = true;
+		if (r->store == NULL)
+			http_reply_text(r, 503, "store unavailable");
+		else
+			route_dispatch(r);
+		r->done = true;
+		MHD_resume_connection(r->conn);
+	}
+	return NULL;
+}
+
+/* slow_push() queues r; false when the queue is full (the caller answers 503). */
+static bool
+slow_push(struct req *r)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&slow_mu);
+	if (slow_len < SLOW_QUEUE_MAX && !slow_stop) {
+		slow_q[(slow_head + slow_len) % SLOW_QUEUE_MAX] = r;
+		slow_len++;
+		ok = true;
+		pthread_cond_signal(&slow_cv);
+	}
+	pthread_mutex_unlock(&slow_mu);
+	return ok;
 }
 
 static void
@@ -397,6 +464,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->done)
+		return send_reply(conn, r); /* resumed after a slow handler */
 	if (r->body_too_big) {
 		http_reply_text(r, 413, "request body too large");
 		return send_reply(conn, r);
@@ -407,6 +476,15 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		return send_reply(conn, r);
 	}
 	route_dispatch(r);
+	if (r->defer) {
+		r->store = NULL; /* the slow thread uses its own connection */
+		MHD_suspend_connection(conn);
+		if (slow_push(r))
+			return MHD_YES;
+		MHD_resume_connection(conn);
+		http_reply_text(r, 503, "busy, try again");
+		return send_reply(conn, r);
+	}
 	if (r->status == 0)
 		http_reply_text(r, 500, "internal error");
 	return send_reply(conn, r);
@@ -452,7 +530,8 @@ http_start(const struct app *app)
 	struct http_daemon *d = NULL;
 	struct addrinfo hints, *ai = NULL;
 	char port[8];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_SUSPEND_RESUME;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -483,7 +562,12 @@ http_start(const struct app *app)
 		log_err("cannot listen on %s:%u", c->listen_host, c->listen_port);
 		free(d);
 		d = NULL;
+		goto out;
 	}
+	slow_stop = false;
+	for (d->n_slow = 0; d->n_slow < SLOW_THREADS; d->n_slow++)
+		if (pthread_create(&d->slow[d->n_slow], NULL, slow_main, (void *)app) != 0)
+			break;
 out:
 	freeaddrinfo(ai);
 	return d;
@@ -494,6 +578,13 @@ http_stop(struct http_daemon *d)
 {
 	if (d == NULL)
 		return;
+	/* finish the slow work first: its connections are resumed into the daemon */
+	pthread_mutex_lock(&slow_mu);
+	slow_stop = true;
+	pthread_cond_broadcast(&slow_cv);
+	pthread_mutex_unlock(&slow_mu);
+	for (int i = 0; i < d->n_slow; i++)
+		pthread_join(d->slow[i], NULL);
 	MHD_stop_daemon(d->mhd);
 	pthread_mutex_lock(&stores_mu);
 	for (size_t i = 0; i < n_stores; i++)

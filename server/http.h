@@ -44,6 +44,11 @@ struct req {
 	struct buf out;
 	struct http_hdr hdrs[HTTP_MAX_HEADERS];
 	int n_hdrs;
+	/* slow routes (R_SLOW: they wait on an identity provider) run on the
+	 * slow-work threads, not on the daemon's threads that answer /check */
+	bool defer;              /* set by route_dispatch(): run me on a slow thread */
+	bool on_slow_thread;     /* route_dispatch() is being called from one */
+	bool done;               /* the slow handler has finished */
 	/* strings decoded for this request (query values), freed with it */
 	char **owned;
 	size_t n_owned;

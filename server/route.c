@@ -23,8 +23,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/session", R_API, h_api_session_get },
 	{ "DELETE", "/api/v1/session", R_API, h_api_session_delete },
 	/* browser flow */
-	{ "GET", "/stepup/start", R_NONE, h_stepup_start },
-	{ "GET", "/oidc/callback", R_NONE, h_oidc_callback },
+	{ "GET", "/stepup/start", R_SLOW, h_stepup_start },
+	{ "GET", "/oidc/callback", R_SLOW, h_oidc_callback },
 };
 
 const struct route *
@@ -92,6 +92,10 @@ route_dispatch(struct req *r)
 			http_header_add(r, "WWW-Authenticate", "Bearer realm=\"stepupd\"");
 			return;
 		}
+	}
+	if ((match->flags & R_SLOW) && !r->on_slow_thread) {
+		r->defer = true;
+		return;
 	}
 	match->handle(r);
 }

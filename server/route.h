@@ -16,6 +16,7 @@ enum route_flags {
 	R_API = 1 << 0,   /* Authorization: Bearer <key from [api] key_file> */
 	R_BODY = 1 << 1,  /* accepts a request body (others refuse one) */
 	R_PREFIX = 1 << 2,/* path is a prefix ending in '/': matches everything below it */
+	R_SLOW = 1 << 3,  /* waits on an IdP: runs on a slow-work thread (http.c) */
 };
 
 struct route {

@@ -64,6 +64,7 @@ public_url = http://127.0.0.1:$STEPUPD_PORT
 trusted_proxies = 127.0.0.1/32
 allowed_return_origins = http://127.0.0.1:8088 http://app.test:8088
 idp_timeout = ${IDP_TIMEOUT:-10}
+${SERVER_EXTRA:-}
 
 [database]
 path = ./var/stepupd.db
