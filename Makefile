@@ -11,7 +11,7 @@ WERROR ?=
 BUILD ?= build$(if $(SANITIZE),-san)
 CC ?= cc
 
-PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl lasso
+PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl lasso gobject-2.0 glib-2.0 libxml-2.0
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
        -Wpointer-arith -Wformat=2 -Wimplicit-fallthrough -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -36,8 +36,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps check check-unit check-integ demo clean lint fuzz valgrind
-all: $(BUILD)/stepupd $(BUILD)/mock_op
+.PHONY: all deps check check-unit check-integ demo clean lint fuzz valgrind bench
+all: $(BUILD)/stepupd $(BUILD)/mock_op $(BUILD)/mock_saml
 
 $(BUILD)/obj/%.o: server/%.c $(HDRS) | $(BUILD)/obj
 	@echo '  CC     $<'
@@ -48,6 +48,10 @@ $(BUILD)/stepupd: $(OBJS)
 	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/mock_op: tests/mock/mock_op.c | $(BUILD)/obj
+	@echo '  CCLD   $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD)/mock_saml: tests/mock/mock_saml.c | $(BUILD)/obj
 	@echo '  CCLD   $@'
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
@@ -66,7 +70,8 @@ $(BUILD)/obj $(BUILD)/tests:
 # Debian packages the build, the tests and the demo need; installed when missing.
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libcjose-dev libjansson-dev \
 	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liblasso3-dev
-DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev openssl nginx-light wrk
+DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev openssl nginx-light wrk xmlsec1 \
+	   simplesamlphp php8.2-cli php8.2-cgi php8.2-xml php8.2-mbstring
 # Node.js and npm (for the interop OP) come from Debian only when no node is on PATH
 DEB_NODE = $(if $(shell command -v node 2>/dev/null),,nodejs)$(if $(shell command -v npm 2>/dev/null),, npm)
 deps:
@@ -88,6 +93,16 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/demo.sh
+
+# `make bench`: the /check benchmark (bench/README.md); not part of check
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/stepupd $(BUILD)/bench/bare
+	@BUILD=$(BUILD) bash bench/run.sh
+
+$(BUILD)/bench/bare: bench/bare.c | $(BUILD)/obj
+	@mkdir -p $(BUILD)/bench
+	@echo '  CCLD   $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|atoi|strtok|gets|rand)\(' server/*.c || \

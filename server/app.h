@@ -13,10 +13,13 @@
 #include "idp.h"
 #include "xcrypt.h"
 
+struct saml_sp;
+
 struct app {
 	const struct cfg *cfg;
 	unsigned char start_key[XCRYPT_KEY_LEN]; /* seals start-URL tokens */
 	struct idp **idps;       /* parallel to cfg->providers; NULL for non-OIDC */
+	struct saml_sp **sps;    /* parallel to cfg->providers; NULL for non-SAML (saml.h) */
 	char **api_keys;         /* NULL-terminated bearer tokens from [api] key_file */
 	char *datadir;           /* holds templates/ and db/ */
 	char *migrations_dir;    /* datadir/db/migrations */

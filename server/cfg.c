@@ -31,12 +31,14 @@
 #include "buf.h"
 #include "log.h"
 #include "returl.h"
+#include "smtp.h"
 
 #define CFG_FILE_MAX (1024 * 1024)  /* a larger config is a mistake */
 #define CFG_NAME_MAX 64             /* provider and context names */
 #define CFG_ERR_MAX 1024            /* one error message */
 #define CFG_ERRS_MAX (256 * 1024)   /* all error messages together */
 #define CFG_SECRET_FILE_MAX 4096    /* client_secret_file is read up to this */
+#define CFG_HOOK_SECRET_MIN 16      /* the shortest webhook HMAC key accepted */
 
 enum cfg_sec_kind {
 	CFG_SEC_SERVER,
@@ -46,6 +48,7 @@ enum cfg_sec_kind {
 	CFG_SEC_POLICY,
 	CFG_SEC_PROVIDER,
 	CFG_SEC_CONTEXT,
+	CFG_SEC_ALERTS,
 };
 
 /* how a key's value is parsed */
@@ -68,6 +71,9 @@ enum cfg_vtype {
 	CFG_V_SCOPE,        /* scope values, including openid */
 	CFG_V_SECRET_FILE,  /* a path whose first line is the secret */
 	CFG_V_COMPARISON,   /* exact|minimum|maximum|better */
+	CFG_V_HOOK_URL,     /* an absolute http(s) URL; a query is allowed, no fragment */
+	CFG_V_SMTP_URL,     /* smtp://host[:port] or smtps://host[:port] */
+	CFG_V_EMAIL,        /* one plain mail address, local@domain */
 };
 
 /* which provider types a key applies to */
@@ -153,7 +159,22 @@ static const struct cfg_key cfg_keys_context[] = {
 	{ NULL, CFG_V_STR, 0, 0, 0, 0 },
 };
 
-/* the section kinds and their tables; the first five are bare names */
+static const struct cfg_key cfg_keys_alerts[] = {
+	{ "webhook_url", CFG_V_HOOK_URL, CFG_C(alert_webhook_url), 0, 0, CFG_FOR_ANY },
+	{ "webhook_secret_file", CFG_V_SECRET_FILE, CFG_C(alert_webhook_secret), 0, 0, CFG_FOR_ANY },
+	{ "webhook_timeout", CFG_V_UINT, CFG_C(alert_webhook_timeout), 1, 300, CFG_FOR_ANY },
+	{ "smtp_url", CFG_V_SMTP_URL, CFG_C(alert_smtp_url), 0, 0, CFG_FOR_ANY },
+	{ "smtp_from", CFG_V_EMAIL, CFG_C(alert_smtp_from), 0, 0, CFG_FOR_ANY },
+	{ "smtp_username", CFG_V_STR, CFG_C(alert_smtp_username), 0, 0, CFG_FOR_ANY },
+	{ "smtp_password_file", CFG_V_SECRET_FILE, CFG_C(alert_smtp_password), 0, 0, CFG_FOR_ANY },
+	{ "smtp_timeout", CFG_V_UINT, CFG_C(alert_smtp_timeout), 1, 300, CFG_FOR_ANY },
+	{ "ca_file", CFG_V_PATH, CFG_C(alert_ca_file), 0, 0, CFG_FOR_ANY },
+	{ "retry_min", CFG_V_UINT, CFG_C(alert_retry_min), 1, 86400, CFG_FOR_ANY },
+	{ "retry_max", CFG_V_UINT, CFG_C(alert_retry_max), 1, 604800, CFG_FOR_ANY },
+	{ NULL, CFG_V_STR, 0, 0, 0, 0 },
+};
+
+/* the section kinds and their tables; all but provider and context are bare names */
 static const struct {
 	const char *name;
 	enum cfg_sec_kind kind;
@@ -166,6 +187,7 @@ static const struct {
 	{ "policy", CFG_SEC_POLICY, cfg_keys_policy },
 	{ "provider", CFG_SEC_PROVIDER, cfg_keys_provider },
 	{ "context", CFG_SEC_CONTEXT, cfg_keys_context },
+	{ "alerts", CFG_SEC_ALERTS, cfg_keys_alerts },
 };
 
 /*
@@ -765,6 +787,83 @@ out:
 	return ok;
 }
 
+/*
+ * cfg_hook_url_ok() says whether v can be a webhook URL: what cfg_url_ok()
+ * accepts, optionally followed by a query (receivers often take a token
+ * there), with no fragment and no blank, control, backslash or non-ASCII
+ * byte anywhere.
+ */
+static bool
+cfg_hook_url_ok(const char *v)
+{
+	size_t n = strcspn(v, "?");
+	char *base = NULL;
+	bool ok = false;
+
+	for (const char *p = v; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '#')
+			goto out;
+	}
+	base = strndup(v, n);
+	if (base == NULL)
+		goto out;
+	ok = cfg_url_ok(base);
+out:
+	free(base);
+	return ok;
+}
+
+/*
+ * cfg_smtp_url_ok() says whether v is smtp://host[:port] or
+ * smtps://host[:port] (an optional trailing '/'): a host name of letters,
+ * digits, '.' and '-', or an IPv6 literal in brackets; no user-info, path,
+ * query or fragment (credentials come from smtp_username and
+ * smtp_password_file, never from the URL).
+ */
+static bool
+cfg_smtp_url_ok(const char *v)
+{
+	const char *h, *end;
+	unsigned char a6[16];
+	char tmp[64];
+	int64_t port;
+
+	if (strncasecmp(v, "smtp://", 7) == 0)
+		h = v + 7;
+	else if (strncasecmp(v, "smtps://", 8) == 0)
+		h = v + 8;
+	else
+		return false;
+	if (h[0] == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || (size_t)(end - h - 1) >= sizeof(tmp) || end == h + 1)
+			return false;
+		memcpy(tmp, h + 1, (size_t)(end - h - 1));
+		tmp[end - h - 1] = '\0';
+		if (inet_pton(AF_INET6, tmp, a6) != 1)
+			return false;
+		end++;
+	} else {
+		end = h + strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (end == h || end - h > 253 || h[0] == '.' || h[0] == '-')
+			return false;
+	}
+	if (end[0] == ':') {
+		size_t pn = strcspn(end + 1, "/");
+
+		if (pn == 0 || pn >= 6)
+			return false;
+		memcpy(tmp, end + 1, pn);
+		tmp[pn] = '\0';
+		if (cfg_num(tmp, 1, 65535, &port) != SU_OK)
+			return false;
+		end += 1 + pn;
+	}
+	return end[0] == '\0' || (end[0] == '/' && end[1] == '\0');
+}
+
 /* cfg_listen_parse() parses "HOST:PORT" or "[V6]:PORT" into c. */
 static enum su_rc
 cfg_listen_parse(struct cfg *c, const char *v)
@@ -1105,6 +1204,7 @@ cfg_apply_kv(struct cfg_loader *L, void *base, const struct cfg_key *k, const st
 		}
 		{
 			char *secret = NULL;
+			char **field = (char **)(void *)(field_base + k->off);
 			enum su_rc r = cfg_read_secret(s, &secret, &why);
 
 			if (r == SU_ENOMEM) {
@@ -1112,12 +1212,44 @@ cfg_apply_kv(struct cfg_loader *L, void *base, const struct cfg_key *k, const st
 				break;
 			}
 			if (r != SU_OK) {
-				cfg_err(L, kv->line, "client_secret_file: cannot use %s: %s", s, why);
+				cfg_err(L, kv->line, "%s: cannot use %s: %s", k->name, s, why);
 				break;
 			}
-			free(p->client_secret);
-			p->client_secret = secret;
+			if (field == &c->alert_webhook_secret && strlen(secret) < CFG_HOOK_SECRET_MIN) {
+				/* a short HMAC key can be guessed; receivers would trust forged alerts */
+				cfg_err(L, kv->line, "%s: the secret in %s is shorter than %d characters",
+					k->name, s, CFG_HOOK_SECRET_MIN);
+				explicit_bzero(secret, strlen(secret));
+				free(secret);
+				break;
+			}
+			if (*field != NULL)
+				explicit_bzero(*field, strlen(*field));
+			free(*field);
+			*field = secret;
 		}
+		break;
+	case CFG_V_HOOK_URL:
+		if (!cfg_hook_url_ok(v))
+			cfg_err(L, kv->line,
+				"%s: '%s' is not an absolute http(s) URL (no fragment, blank or control byte)",
+				k->name, v);
+		else
+			rc = cfg_set_str((char **)(void *)(field_base + k->off), v);
+		break;
+	case CFG_V_SMTP_URL:
+		if (!cfg_smtp_url_ok(v))
+			cfg_err(L, kv->line, "%s: '%s' is not smtp://host[:port] or smtps://host[:port]",
+				k->name, v);
+		else
+			rc = cfg_set_str((char **)(void *)(field_base + k->off), v);
+		break;
+	case CFG_V_EMAIL:
+		if (!smtp_address_ok(v))
+			cfg_err(L, kv->line, "%s: '%s' is not a plain mail address (local@domain)",
+				k->name, v);
+		else
+			rc = cfg_set_str((char **)(void *)(field_base + k->off), v);
 		break;
 	case CFG_V_COMPARISON:
 		if (strcmp(v, "exact") == 0)
@@ -1339,6 +1471,10 @@ cfg_defaults(struct cfg *c)
 	c->secret_key_file = cfg_path_resolve(c->dir, "var/secret.key");
 	c->api_key_file = NULL;
 	c->policy_default = CFG_DEFAULT_ALLOW;
+	c->alert_webhook_timeout = 10;
+	c->alert_smtp_timeout = 30;
+	c->alert_retry_min = 5;
+	c->alert_retry_max = 86400;
 	if (c->listen_host == NULL || c->public_url == NULL || c->allowed_return_origins == NULL ||
 	    c->log_level == NULL || c->db_path == NULL || c->secret_key_file == NULL)
 		goto out;
@@ -1429,6 +1565,42 @@ cfg_loader_cleanup(struct cfg_loader *L)
 }
 
 /*
+ * cfg_alerts_check() checks the [alerts] keys that only make sense
+ * together: a webhook is always signed (webhook_url needs
+ * webhook_secret_file), mail needs a sender, SMTP credentials come in
+ * pairs, and the retry bounds are ordered.
+ */
+static void
+cfg_alerts_check(struct cfg_loader *L, const struct cfg_sec *s)
+{
+	const struct cfg *c = L->c;
+	const struct cfg_kv *kv;
+
+	if (c->alert_webhook_url != NULL && cfg_kv_find(s, "webhook_secret_file") == NULL)
+		cfg_err(L, cfg_kv_find(s, "webhook_url")->line,
+			"[alerts]: webhook_url needs webhook_secret_file (alerts are always signed)");
+	kv = cfg_kv_find(s, "webhook_secret_file");
+	if (kv != NULL && cfg_kv_find(s, "webhook_url") == NULL)
+		cfg_err(L, kv->line, "[alerts]: webhook_secret_file without webhook_url");
+	if (c->alert_smtp_url != NULL && cfg_kv_find(s, "smtp_from") == NULL)
+		cfg_err(L, cfg_kv_find(s, "smtp_url")->line, "[alerts]: smtp_url needs smtp_from");
+	kv = cfg_kv_find(s, "smtp_username");
+	if (kv != NULL && cfg_kv_find(s, "smtp_password_file") == NULL)
+		cfg_err(L, kv->line, "[alerts]: smtp_username needs smtp_password_file");
+	kv = cfg_kv_find(s, "smtp_password_file");
+	if (kv != NULL && cfg_kv_find(s, "smtp_username") == NULL)
+		cfg_err(L, kv->line, "[alerts]: smtp_password_file needs smtp_username");
+	if ((cfg_kv_find(s, "smtp_from") != NULL || cfg_kv_find(s, "smtp_username") != NULL) &&
+	    cfg_kv_find(s, "smtp_url") == NULL)
+		cfg_err(L, s->line, "[alerts]: smtp_from and smtp_username need smtp_url");
+	kv = cfg_kv_find(s, "retry_min");
+	if (c->alert_retry_min > c->alert_retry_max)
+		cfg_err(L, kv != NULL ? kv->line : s->line,
+			"[alerts]: retry_min (%u) is larger than retry_max (%u)", c->alert_retry_min,
+			c->alert_retry_max);
+}
+
+/*
  * cfg_build() turns the lexed sections into L->c: global sections and
  * providers first, then contexts (which need their provider), then the
  * policy's default context.
@@ -1476,6 +1648,9 @@ cfg_build(struct cfg_loader *L)
 		if (rc != SU_OK)
 			goto out;
 	}
+	for (size_t i = 0; i < L->n_secs; i++)
+		if (!L->secs[i].ignored && L->secs[i].kind == CFG_SEC_ALERTS)
+			cfg_alerts_check(L, &L->secs[i]);
 	if (c->policy_default == CFG_DEFAULT_STEP_UP &&
 	    cfg_context_find(c, c->policy_default_context) == NULL)
 		cfg_err(L, L->policy_line, "default: step_up names unknown context \"%s\"",
@@ -1603,6 +1778,17 @@ cfg_free(struct cfg *c)
 		cfg_provider_cleanup(&c->providers[i]);
 	free(c->providers);
 	free(c->policy_default_context);
+	free(c->alert_webhook_url);
+	if (c->alert_webhook_secret != NULL)
+		explicit_bzero(c->alert_webhook_secret, strlen(c->alert_webhook_secret));
+	free(c->alert_webhook_secret);
+	free(c->alert_smtp_url);
+	free(c->alert_smtp_from);
+	free(c->alert_smtp_username);
+	if (c->alert_smtp_password != NULL)
+		explicit_bzero(c->alert_smtp_password, strlen(c->alert_smtp_password));
+	free(c->alert_smtp_password);
+	free(c->alert_ca_file);
 	free(c->api_key_file);
 	free(c->secret_key_file);
 	free(c->db_path);

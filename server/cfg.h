@@ -90,6 +90,18 @@ struct cfg {
 	/* [policy] */
 	enum cfg_default_action policy_default; /* default allow */
 	char *policy_default_context;           /* for step_up:<context> */
+	/* [alerts] (docs/alerts.md): where policy alerts go */
+	char *alert_webhook_url;     /* http(s) URL; NULL: no webhook */
+	char *alert_webhook_secret;  /* HMAC-SHA256 key: first line of webhook_secret_file */
+	char *alert_smtp_url;        /* smtp://host[:port] or smtps://host[:port]; NULL: no email */
+	char *alert_smtp_from;       /* envelope and From: address */
+	char *alert_smtp_username;   /* NULL: no SMTP AUTH */
+	char *alert_smtp_password;   /* first line of smtp_password_file */
+	char *alert_ca_file;         /* absolute path, optional: trust anchors for https / smtps */
+	unsigned alert_webhook_timeout; /* seconds per webhook call, default 10 */
+	unsigned alert_smtp_timeout;    /* seconds per SMTP session, default 30 */
+	unsigned alert_retry_min;    /* seconds before the first retry, default 5 */
+	unsigned alert_retry_max;    /* longest wait between retries, default 86400 */
 	/* providers and contexts, in file order */
 	struct cfg_provider *providers; size_t n_providers;
 	struct cfg_context *contexts; size_t n_contexts;

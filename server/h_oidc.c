@@ -4,7 +4,8 @@
  * pending flow by state (consumed now, whatever follows), check the browser
  * binding cookie, RFC 9207 `iss`, an `error=` answer, exchange the code,
  * verify the ID token's signature (idp.c/jose.c) and every claim
- * (oidc.c), then record the elevation and answer 303 to the return URL.
+ * (oidc.c), then record the elevation and answer 303 to the return URL
+ * (h_elevate.c, shared with the SAML ACS).
  * Every failure answers 400 or 403 with an error page, is audited, and
  * elevates nothing.
  */
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "handlers.h"
 #include "http.h"
 #include "idp.h"
@@ -22,7 +24,6 @@
 #include "xcrypt.h"
 
 #define CLOCK_SKEW 60
-#define SESSION_COOKIE "stepup_session"
 
 /* fail() answers an error page and audits the failure of flow f (may be NULL). */
 static void
@@ -51,7 +52,6 @@ h_oidc_callback(struct req *r)
 	const char *state = NULL, *code = NULL, *error = NULL, *error_desc = NULL, *iss = NULL;
 	const char *cookie_val;
 	char state_hash[65], browser_hash[65], cookie[40], msg[512], err[256];
-	char new_session[48] = "", new_hash[65];
 	struct store_flow f;
 	const struct cfg_context *ctx;
 	struct idp *idp;
@@ -59,7 +59,6 @@ h_oidc_callback(struct req *r)
 	json_t *claims = NULL;
 	struct oidc_expect x;
 	struct oidc_result res;
-	struct store_elevation e;
 	enum su_rc rc;
 
 	memset(&f, 0, sizeof(f));
@@ -159,35 +158,7 @@ h_oidc_callback(struct req *r)
 		fail(r, &f, 403, "Step-up refused", "The subject in the ID token is not a usable user name.");
 		goto out;
 	}
-	/* a start request that named no session gets a fresh session id now,
-	 * never one the browser brought (session fixation) */
-	if (f.session_hash == NULL || f.session_hash[0] == '\0') {
-		if (xcrypt_random_token(new_session, sizeof(new_session), 32) != SU_OK) {
-			fail(r, &f, 500, "Internal error", "No randomness available.");
-			goto out;
-		}
-		xcrypt_sha256_hex(new_session, new_hash);
-	}
-	memset(&e, 0, sizeof(e));
-	e.session_hash = new_session[0] ? new_hash : f.session_hash;
-	e.user = f.user ? f.user : res.subject;
-	e.context = f.context;
-	e.provider = f.provider;
-	e.acr = res.acr;
-	e.amr = res.amr;
-	e.auth_time = res.auth_time;
-	e.elevated_at = r->now;
-	e.expires_at = r->now + ctx->lifetime;
-	if (store_elevation_put(r->store, &e) != SU_OK) {
-		fail(r, &f, 500, "Internal error", "The elevation could not be recorded.");
-		goto out;
-	}
-	store_audit(r->store, r->now, "callback", e.session_hash, e.user, e.context, e.provider, "elevated",
-		    res.acr);
-	log_info("elevated: user=%s context=%s provider=%s acr=%s", e.user, e.context, e.provider, res.acr);
-	if (new_session[0])
-		http_cookie_set(r, SESSION_COOKIE, new_session, "/", -1);
-	http_redirect(r, 303, f.return_to);
+	h_elevate(r, "callback", &f, ctx, res.subject, res.acr, res.amr, res.auth_time, 0);
 out:
 	oidc_result_cleanup(&res);
 	json_decref(claims);

@@ -24,14 +24,14 @@
 
 enum su_rc
 h_start_url_make(struct req *r, const char *session, const char *user, const char *context,
-		 const char *return_to, char **url, int64_t *expires_at)
+		 const char *return_to, const char *match_key, char **url, int64_t *expires_at)
 {
 	char *tok = NULL;
 	struct buf b;
 	enum su_rc rc;
 
 	*url = NULL;
-	rc = starttok_make(r->app->start_key, session, user, context, return_to, r->now,
+	rc = starttok_make(r->app->start_key, session, user, context, return_to, match_key, r->now,
 			   STARTTOK_TTL, &tok, expires_at);
 	if (rc != SU_OK)
 		return rc;
@@ -120,9 +120,10 @@ h_stepup_start(struct req *r)
 	}
 	idp = app_idp(r->app, ctx->provider);
 	if (idp == NULL) {
-		refuse(r, 501, "Not available",
-		       "This context uses a SAML provider, and SAML step-up is not available in this version.",
-		       &t, "saml not available");
+		/* not OIDC: a SAML provider. h_saml_start() records the token's
+		 * single use itself, as the OIDC path below does after its
+		 * provider check */
+		h_saml_start(r, &t, ctx);
 		goto out;
 	}
 	/* the provider first: a link is not used up by an unreachable IdP */
@@ -166,6 +167,7 @@ h_stepup_start(struct req *r)
 	f.session_hash = t.session_hash[0] ? t.session_hash : NULL;
 	f.user = t.user;
 	f.return_to = t.return_to;
+	f.match_key = t.match_key;
 	f.created_at = r->now;
 	f.expires_at = r->now + FLOW_TTL;
 	if (store_flow_put(r->store, &f) != SU_OK) {

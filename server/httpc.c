@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * httpc.c: stepupd's outbound HTTP client (discovery, JWKS, token endpoint)
- * on the libcurl easy API, one fresh handle per call.
+ * httpc.c: stepupd's outbound HTTP client (discovery, JWKS, token endpoint,
+ * alert webhooks) on the libcurl easy API, one fresh handle per call.
  *
  * Every call is bounded and locked down: only http and https, redirects
  * never followed, TLS peer and host verified (against ca_file when the
@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,14 +102,51 @@ httpc_errf(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* httpc_header_ok() says whether h is one "Name: value" request header
+ * with no control byte, so it cannot add or split headers. */
+static bool
+httpc_header_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (colon == NULL || colon == h)
+		return false;
+	for (const char *p = h; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	for (const char *p = h; p < colon; p++)
+		if (*p == ' ' || *p == '\t')
+			return false;
+	return true;
+}
+
+/* httpc_cancel_cb() aborts the transfer once the caller's cancel flag is
+ * set (libcurl calls it about once a second even while nothing moves). */
+static int
+httpc_cancel_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((const atomic_bool *)clientp) ? 1 : 0;
+}
+
 /* httpc_perform() runs one request: a GET when form is NULL, else a POST of
  * form. It applies every restriction described at the top of this file.
- * resp is initialised here; the caller always cleans it up. */
+ * extra (NULL-terminated, may be NULL) adds request headers; timeout_ms > 0
+ * replaces the global total timeout for this call; cancel (may be NULL)
+ * aborts the call when it becomes true. resp is initialised here; the
+ * caller always cleans it up. */
 static enum su_rc
 httpc_perform(const char *method, const char *url, const char *ca_file, const char *form,
-	      const char *basic_user, const char *basic_pass, size_t max,
-	      struct httpc_resp *resp, char *err, size_t errsz)
+	      const char *basic_user, const char *basic_pass, const char *const *extra,
+	      long timeout_ms, const atomic_bool *cancel, size_t max, struct httpc_resp *resp,
+	      char *err, size_t errsz)
 {
+	long total_ms = timeout_ms > 0 ? timeout_ms : httpc_total_ms;
+	long connect_ms = httpc_connect_ms < total_ms ? httpc_connect_ms : total_ms;
 	enum su_rc rc = SU_EIDP;
 	CURL *h = NULL;
 	struct curl_slist *hdrs = NULL, *tmp;
@@ -143,6 +181,20 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 		goto out;
 	}
 	hdrs = tmp;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+		if (!httpc_header_ok(extra[i])) {
+			rc = SU_EINVAL;
+			httpc_errf(err, errsz, "%s %s: refused a malformed request header", method, url);
+			goto out;
+		}
+		tmp = curl_slist_append(hdrs, extra[i]);
+		if (tmp == NULL) {
+			rc = SU_ENOMEM;
+			httpc_errf(err, errsz, "%s %s: out of memory", method, url);
+			goto out;
+		}
+		hdrs = tmp;
+	}
 
 	/* Each setopt below is part of the security contract; any failure fails closed. */
 	setup_ok = curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK &&
@@ -151,8 +203,8 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 		   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
 		   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L) == CURLE_OK &&
 		   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-		   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, httpc_connect_ms) == CURLE_OK &&
-		   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, httpc_total_ms) == CURLE_OK &&
+		   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK &&
+		   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms) == CURLE_OK &&
 		   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
 		   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
 		   /* "" disables proxies, including http_proxy/https_proxy from the environment */
@@ -166,6 +218,10 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 		   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink) == CURLE_OK;
 	if (setup_ok && ca_file != NULL)
 		setup_ok = curl_easy_setopt(h, CURLOPT_CAINFO, ca_file) == CURLE_OK;
+	if (setup_ok && cancel != NULL)
+		setup_ok = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, httpc_cancel_cb) == CURLE_OK &&
+			   curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel) == CURLE_OK &&
+			   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
 	if (setup_ok && form != NULL)
 		setup_ok = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 					    (curl_off_t)strlen(form)) == CURLE_OK &&
@@ -218,7 +274,8 @@ enum su_rc
 httpc_get(const char *url, const char *ca_file, size_t max, struct httpc_resp *resp, char *err,
 	  size_t errsz)
 {
-	return httpc_perform("GET", url, ca_file, NULL, NULL, NULL, max, resp, err, errsz);
+	return httpc_perform("GET", url, ca_file, NULL, NULL, NULL, NULL, 0, NULL, max, resp, err,
+			     errsz);
 }
 
 /* httpc_post_form() POSTs a form body; see httpc.h. */
@@ -228,7 +285,37 @@ httpc_post_form(const char *url, const char *ca_file, const char *form, const ch
 		size_t errsz)
 {
 	return httpc_perform("POST", url, ca_file, form != NULL ? form : "", basic_user,
-			     basic_pass, max, resp, err, errsz);
+			     basic_pass, NULL, 0, NULL, max, resp, err, errsz);
+}
+
+/* httpc_post_json() POSTs a JSON body with extra headers; see httpc.h. */
+enum su_rc
+httpc_post_json(const char *url, const char *ca_file, const char *json, const char *const *hdrs,
+		long timeout_ms, const atomic_bool *cancel, size_t max, struct httpc_resp *resp,
+		char *err, size_t errsz)
+{
+	enum su_rc rc = SU_ENOMEM;
+	const char **all = NULL;
+	size_t n = 0;
+
+	while (hdrs != NULL && hdrs[n] != NULL)
+		n++;
+	all = calloc(n + 3, sizeof(*all));
+	if (all == NULL) {
+		resp->status = 0;
+		buf_init(&resp->body, max);
+		httpc_errf(err, errsz, "POST %s: out of memory", url != NULL ? url : "");
+		goto out;
+	}
+	all[0] = "Content-Type: application/json";
+	all[1] = "Expect:"; /* no 100-continue round trip (and no wait for one) */
+	for (size_t i = 0; i < n; i++)
+		all[i + 2] = hdrs[i];
+	rc = httpc_perform("POST", url, ca_file, json != NULL ? json : "", NULL, NULL, all,
+			   timeout_ms, cancel, max, resp, err, errsz);
+out:
+	free(all);
+	return rc;
 }
 
 /* httpc_resp_cleanup() frees the response body; resp can be reused after a call. */

@@ -19,11 +19,15 @@
 
 #include "app.h"
 #include "cfg.h"
+#include "events.h"
 #include "http.h"
 #include "httpc.h"
 #include "idp.h"
 #include "log.h"
+#include "policy.h"
+#include "saml.h"
 #include "store.h"
+#include "store_policy.h"
 #include "tmpl.h"
 #include "xcrypt.h"
 
@@ -155,6 +159,162 @@ out:
 	return rv;
 }
 
+/* policy_file_read() reads a policy file of at most POLICY_JSON_MAX bytes
+ * into a malloc'd buffer (*out, *len); prints why not. */
+static int
+policy_file_read(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n;
+	int rv = 1;
+
+	*out = NULL;
+	*len = 0;
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	data = malloc((size_t)POLICY_JSON_MAX + 1);
+	if (data == NULL) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		goto out;
+	}
+	n = fread(data, 1, (size_t)POLICY_JSON_MAX + 1, f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: read error\n", path);
+		goto out;
+	}
+	if (n > POLICY_JSON_MAX) {
+		fprintf(stderr, "%s: larger than %u bytes\n", path, POLICY_JSON_MAX);
+		goto out;
+	}
+	*out = data;
+	*len = n;
+	data = NULL;
+	rv = 0;
+out:
+	free(data);
+	fclose(f);
+	return rv;
+}
+
+/* cmd_policy() runs `policy import FILE` (validate against the config's
+ * contexts, then replace the whole set in one transaction; any error
+ * changes nothing) and `policy export` (the set as JSON on stdout). */
+static int
+cmd_policy(struct app *a, int argc, char **argv)
+{
+	struct store *st = NULL;
+	struct policy_set *set = NULL;
+	char *data = NULL, *errs = NULL, *json = NULL;
+	size_t len = 0;
+	int rv = 1;
+
+	if (argc == 2 && strcmp(argv[0], "import") == 0) {
+		if (policy_file_read(argv[1], &data, &len) != 0)
+			goto out;
+		if (policy_set_parse(data, len, a->cfg, &set, &errs) != SU_OK) {
+			/* one "FILE: policy N ("name"): field: message" line per error */
+			for (char *line = errs, *nl; line != NULL && *line != '\0'; line = nl) {
+				nl = strchr(line, '\n');
+				if (nl != NULL)
+					*nl++ = '\0';
+				fprintf(stderr, "%s: %s\n", argv[1], line);
+			}
+			if (errs == NULL)
+				fprintf(stderr, "%s: cannot be parsed\n", argv[1]);
+			fprintf(stderr, "%s: nothing imported; the policies in the database are unchanged\n",
+				argv[1]);
+			goto out;
+		}
+		if (open_store(a, &st) != 0)
+			goto out;
+		if (store_policy_import(st, set, (int64_t)time(NULL)) != SU_OK) {
+			fprintf(stderr, "%s: the database refused the import; nothing changed\n", argv[1]);
+			goto out;
+		}
+		store_audit(st, (int64_t)time(NULL), "policy-import", NULL, NULL, NULL, NULL, "ok",
+			    "policies imported from the command line");
+		printf("%s: %zu %s imported\n", argv[1], set->n, set->n == 1 ? "policy" : "policies");
+		rv = 0;
+	} else if (argc == 1 && strcmp(argv[0], "export") == 0) {
+		if (open_store(a, &st) != 0)
+			goto out;
+		if (store_policy_export(st, &set, NULL) != SU_OK) {
+			fprintf(stderr, "stepupd: cannot read the policies from the database\n");
+			goto out;
+		}
+		if (policy_set_to_json(set, &json) != SU_OK) {
+			fprintf(stderr, "stepupd: out of memory\n");
+			goto out;
+		}
+		if (fputs(json, stdout) == EOF || fflush(stdout) != 0) {
+			fprintf(stderr, "stepupd: cannot write the export\n");
+			goto out;
+		}
+		rv = 0;
+	} else {
+		usage();
+		rv = 2;
+	}
+out:
+	free(json);
+	free(errs);
+	free(data);
+	policy_set_free(set);
+	store_close(st);
+	return rv;
+}
+
+/* saml_start() initialises Lasso and builds one SAML SP per saml provider
+ * (before any thread starts: Lasso's set-up is not thread-safe). Nothing
+ * happens when no saml provider is configured. */
+static int
+saml_start(struct app *a)
+{
+	char err[512];
+	bool any = false;
+
+	for (size_t i = 0; i < a->cfg->n_providers; i++)
+		any = any || a->cfg->providers[i].type == CFG_PROVIDER_SAML;
+	if (!any)
+		return 0;
+	if (saml_global_init(err, sizeof(err)) != SU_OK) {
+		log_err("%s", err);
+		return 1;
+	}
+	a->sps = calloc(a->cfg->n_providers + 1, sizeof(*a->sps));
+	if (a->sps == NULL)
+		return 1;
+	for (size_t i = 0; i < a->cfg->n_providers; i++) {
+		const struct cfg_provider *p = &a->cfg->providers[i];
+
+		if (p->type != CFG_PROVIDER_SAML)
+			continue;
+		if (saml_sp_new(p, a->cfg->public_url, &a->sps[i], err, sizeof(err)) != SU_OK) {
+			log_err("provider %s: %s", p->name, err);
+			return 1;
+		}
+		log_info("provider %s: SAML SP %s, IdP %s", p->name, p->sp_entity_id,
+			 saml_sp_idp_entity_id(a->sps[i]));
+	}
+	return 0;
+}
+
+/* saml_stop() frees what saml_start() built and shuts Lasso down. */
+static void
+saml_stop(struct app *a)
+{
+	if (a->sps != NULL) {
+		for (size_t i = 0; i < a->cfg->n_providers; i++)
+			saml_sp_free(a->sps[i]);
+		free(a->sps);
+		a->sps = NULL;
+	}
+	saml_global_cleanup();
+}
+
 static int
 serve(struct app *a)
 {
@@ -180,11 +340,16 @@ serve(struct app *a)
 		if (a->cfg->providers[i].type == CFG_PROVIDER_OIDC &&
 		    idp_new(&a->cfg->providers[i], &a->idps[i]) != SU_OK)
 			goto out;
+	if (saml_start(a) != 0)
+		goto out;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* after the signal mask (its threads inherit it), before requests can match policies */
+	if (events_start(a->cfg, a->migrations_dir, 0) != SU_OK)
+		goto out;
 	d = http_start(a);
 	if (d == NULL)
 		goto out;
@@ -195,12 +360,15 @@ serve(struct app *a)
 	rv = 0;
 out:
 	http_stop(d);
+	/* no request is left to queue a match: write what is queued, stop delivering */
+	events_stop();
 	if (a->idps) {
 		for (size_t i = 0; i < a->cfg->n_providers; i++)
 			idp_free(a->idps[i]);
 		free(a->idps);
 		a->idps = NULL;
 	}
+	saml_stop(a);
 	store_close(st);
 	httpc_global_cleanup();
 	tmpl_unload();
@@ -254,8 +422,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(cmd, "policy") == 0) {
-		fprintf(stderr, "stepupd: session policies are not implemented in this version\n");
-		rv = 1;
+		rv = cmd_policy(&a, argc - optind, argv + optind);
 		goto out;
 	}
 	if (strcmp(cmd, "serve") != 0) {

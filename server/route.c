@@ -22,9 +22,12 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/stepups", R_API | R_BODY, h_api_stepups_create },
 	{ "GET", "/api/v1/session", R_API, h_api_session_get },
 	{ "DELETE", "/api/v1/session", R_API, h_api_session_delete },
+	{ "POST", "/api/v1/decisions", R_API | R_BODY, h_api_decisions },
 	/* browser flow */
 	{ "GET", "/stepup/start", R_SLOW, h_stepup_start },
 	{ "GET", "/oidc/callback", R_SLOW, h_oidc_callback },
+	{ "GET", "/saml/metadata", R_NONE, h_saml_metadata },
+	{ "POST", "/saml/acs", R_BODY, h_saml_acs },
 };
 
 const struct route *

@@ -17,8 +17,8 @@
 
 enum su_rc
 starttok_make(const unsigned char key[XCRYPT_KEY_LEN], const char *session, const char *user,
-	      const char *context, const char *return_to, int64_t now, int64_t ttl, char **out,
-	      int64_t *expires_at)
+	      const char *context, const char *return_to, const char *match_key, int64_t now,
+	      int64_t ttl, char **out, int64_t *expires_at)
 {
 	enum su_rc rc = SU_ENOMEM;
 	json_t *o = NULL;
@@ -33,8 +33,8 @@ starttok_make(const unsigned char key[XCRYPT_KEY_LEN], const char *session, cons
 		return rc;
 	if (session != NULL && session[0] != '\0')
 		xcrypt_sha256_hex(session, sh);
-	o = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I}", "i", id, "s", sh, "u", user, "c", context,
-		      "r", return_to, "e", (json_int_t)(now + ttl));
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:I}", "i", id, "s", sh, "u", user, "c",
+		      context, "r", return_to, "m", match_key, "e", (json_int_t)(now + ttl));
 	if (o == NULL) {
 		rc = SU_EINVAL;
 		goto out;
@@ -99,7 +99,8 @@ starttok_open(const unsigned char key[XCRYPT_KEY_LEN], const char *token, int64_
 		goto out;
 	t->expires_at = json_integer_value(v);
 	if (copy_str(o, "u", &t->user, false) != SU_OK || copy_str(o, "c", &t->context, true) != SU_OK ||
-	    copy_str(o, "r", &t->return_to, true) != SU_OK)
+	    copy_str(o, "r", &t->return_to, true) != SU_OK ||
+	    copy_str(o, "m", &t->match_key, false) != SU_OK)
 		goto out;
 	if (now >= t->expires_at) {
 		rc = SU_EEXPIRED;
@@ -120,5 +121,6 @@ starttok_cleanup(struct starttok *t)
 	free(t->user);
 	free(t->context);
 	free(t->return_to);
-	t->user = t->context = t->return_to = NULL;
+	free(t->match_key);
+	t->user = t->context = t->return_to = t->match_key = NULL;
 }

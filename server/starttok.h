@@ -24,14 +24,17 @@ struct starttok {
 	char *user;           /* NULL when not named */
 	char *context;
 	char *return_to;
+	char *match_key;      /* policy matches that asked for the step-up; NULL when none */
 	int64_t expires_at;
 };
 
 /* starttok_make() seals a new token (malloc'd in *out; caller frees).
- * session may be NULL (no session named); it is hashed, never stored. */
+ * session may be NULL (no session named); it is hashed, never stored.
+ * match_key may be NULL. */
 enum su_rc starttok_make(const unsigned char key[XCRYPT_KEY_LEN], const char *session,
-			 const char *user, const char *context, const char *return_to, int64_t now,
-			 int64_t ttl, char **out, int64_t *expires_at);
+			 const char *user, const char *context, const char *return_to,
+			 const char *match_key, int64_t now, int64_t ttl, char **out,
+			 int64_t *expires_at);
 /* starttok_open() opens and checks a token: SU_EINVAL when missing,
  * malformed, altered or sealed with another key; SU_EEXPIRED when past its
  * expiry. Free *t with starttok_cleanup(). */

@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "elevcache.h"
 #include "log.h"
 
 /* The largest migration file store_open() reads. */
@@ -48,6 +49,8 @@ enum store_stmt {
 	ST_SESSION_UPSERT,
 	ST_ELEVATION_INSERT,
 	ST_ELEVATION_FIND,
+	ST_ELEVATION_CHECK,
+	ST_DATA_VERSION,
 	ST_ELEVATION_LIST,
 	ST_SESSION_USER,
 	ST_SESSION_REVOKE,
@@ -67,7 +70,7 @@ enum store_stmt {
 /* The columns of a pending flow, in the order store_flow_read() takes. */
 #define STORE_FLOW_COLS \
 	"state_hash, browser_hash, nonce, pkce_verifier, provider, context, session_hash, " \
-	"user, return_to, request_id, created_at, expires_at"
+	"user, return_to, request_id, created_at, expires_at, match_key"
 
 static const struct {
 	const char *sql;
@@ -82,7 +85,7 @@ static const struct {
 		"INSERT INTO start_tokens (id, expires_at) VALUES (?1, ?2)", true },
 	[ST_FLOW_INSERT] = {
 		"INSERT INTO pending_flows (" STORE_FLOW_COLS ") "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", true },
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", true },
 	[ST_FLOW_TAKE] = {
 		"DELETE FROM pending_flows WHERE state_hash = ?1 RETURNING " STORE_FLOW_COLS, true },
 	[ST_SESSION_UPSERT] = {
@@ -98,6 +101,11 @@ static const struct {
 		"SELECT " STORE_ELEVATION_COLS " FROM elevations "
 		"WHERE session_hash = ?1 AND context = ?2 AND expires_at > ?3 AND revoked_at = 0 "
 		"ORDER BY expires_at DESC LIMIT 1", true },
+	[ST_ELEVATION_CHECK] = {
+		"SELECT user, expires_at FROM elevations "
+		"WHERE session_hash = ?1 AND context = ?2 AND expires_at > ?3 AND revoked_at = 0 "
+		"ORDER BY expires_at DESC LIMIT 1", true },
+	[ST_DATA_VERSION] = { "PRAGMA data_version", true },
 	[ST_ELEVATION_LIST] = {
 		"SELECT " STORE_ELEVATION_COLS " FROM elevations "
 		"WHERE session_hash = ?1 AND expires_at > ?2 AND revoked_at = 0 "
@@ -134,9 +142,23 @@ static const struct {
 	{ "audit", "SELECT count(*) FROM audit" },
 };
 
+/* The WAL-index header: the first of its two 48-byte copies at the start of
+ * the -shm file (https://www.sqlite.org/walformat.html, 2.1). Every commit
+ * by any connection rewrites it (change counter, frame count, checksums). */
+#define STORE_WALHDR_WORDS 12
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	/* the /check cache (store_elevation_check()), made on first use */
+	struct elevcache *cache;
+	uint64_t epoch;              /* raised on every change seen; 0 = unknown */
+	sqlite3_int64 changes;       /* sqlite3_total_changes64() at the last look */
+	int data_version;            /* PRAGMA data_version at the last look */
+	bool walhdr_tried;           /* walhdr looked for (NULL: not in WAL mode) */
+	const uint32_t *walhdr;      /* SQLite's own mapping of the -shm region 0 */
+	uint32_t walhdr_seen[STORE_WALHDR_WORDS];
+	void *ext[STORE_EXT_SLOTS]; /* statements of other store modules (store_ext_slot()) */
 };
 
 /* One migration file found in the migrations directory. */
@@ -698,6 +720,14 @@ store_close(struct store *s)
 		return;
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	elevcache_free(s->cache);
+	/* statements other store modules prepared (store_ext_slot()) */
+	if (s->db != NULL) {
+		sqlite3_stmt *st;
+
+		while ((st = sqlite3_next_stmt(s->db, NULL)) != NULL)
+			sqlite3_finalize(st);
+	}
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		log_err("closing the database: %s", sqlite3_errmsg(s->db));
 	free(s);
@@ -786,7 +816,8 @@ store_flow_put(struct store *s, const struct store_flow *f)
 	    store_bind_text(st, 9, f->return_to) != SU_OK ||
 	    store_bind_text(st, 10, f->request_id) != SU_OK ||
 	    store_bind_int(st, 11, f->created_at) != SU_OK ||
-	    store_bind_int(st, 12, f->expires_at) != SU_OK)
+	    store_bind_int(st, 12, f->expires_at) != SU_OK ||
+	    store_bind_text(st, 13, f->match_key) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = store_db_rc(s);
@@ -820,7 +851,7 @@ store_flow_read(sqlite3_stmt *st, struct store_flow *f)
 		return rc;
 	f->created_at = sqlite3_column_int64(st, 10);
 	f->expires_at = sqlite3_column_int64(st, 11);
-	return SU_OK;
+	return store_col_dup(st, 12, &f->match_key);
 }
 
 /* store_flow_take(): one DELETE ... RETURNING, so the row is gone whatever
@@ -893,6 +924,7 @@ store_flow_cleanup(struct store_flow *f)
 	free(f->user);
 	free(f->return_to);
 	free(f->request_id);
+	free(f->match_key);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -980,7 +1012,7 @@ store_elevation_read(sqlite3_stmt *st, struct store_elevation *e)
 	return SU_OK;
 }
 
-/* store_elevation_find(): the /check lookup. One indexed query on
+/* store_elevation_find(): the full elevation row. One indexed query on
  * elevations_lookup (session_hash, context, expires_at), scanned from the
  * latest expiry down. *out is filled only on SU_OK. */
 enum su_rc
@@ -1021,6 +1053,139 @@ out:
 	if (st != NULL)
 		store_done(st);
 	store_elevation_cleanup(&e);
+	return rc;
+}
+
+/* store_walhdr_find() finds SQLite's own mapping of the first wal-index
+ * region of this connection (through the VFS's xShmMap, the call SQLite
+ * makes itself; bExtend 0: nothing is created or grown). Only for a file
+ * database, which store_open() has put in WAL mode; a memory database or a
+ * VFS without shared memory leaves s->walhdr NULL, and store_epoch() then
+ * asks PRAGMA data_version instead. The mapping lives as long as the
+ * connection's WAL, that is until store_close(). */
+static void
+store_walhdr_find(struct store *s)
+{
+	sqlite3_file *f = NULL;
+	const char *name = sqlite3_db_filename(s->db, "main");
+	void volatile *p = NULL;
+
+	s->walhdr_tried = true;
+	if (name == NULL || name[0] == '\0')
+		return;
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+	    f->pMethods->xShmMap == NULL)
+		return;
+	/* 32 KiB: the wal-index page size, fixed by the file format */
+	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || p == NULL)
+		return;
+	s->walhdr = (const uint32_t *)(const volatile void *)p;
+}
+
+/* store_epoch() returns the connection's change epoch: a counter raised
+ * whenever the database may have changed since the previous call, by this
+ * connection (sqlite3_total_changes64()) or by any other connection of any
+ * process (the WAL-index header, which every commit rewrites, read without
+ * a lock from shared memory; or, without one, PRAGMA data_version, which
+ * costs a read transaction). Read before a lookup, it can only make a
+ * cached answer look older than it is, never newer. 0 when the database
+ * could not be asked (then nothing is answered from the cache). */
+static uint64_t
+store_epoch(struct store *s)
+{
+	sqlite3_int64 changes = sqlite3_total_changes64(s->db);
+	bool changed = changes != s->changes || s->epoch == 0;
+	uint32_t hdr[STORE_WALHDR_WORDS];
+
+	s->changes = changes;
+	if (!s->walhdr_tried)
+		store_walhdr_find(s);
+	if (s->walhdr != NULL) {
+		for (int i = 0; i < STORE_WALHDR_WORDS; i++)
+			hdr[i] = __atomic_load_n(&s->walhdr[i], __ATOMIC_ACQUIRE);
+		if (memcmp(hdr, s->walhdr_seen, sizeof(hdr)) != 0) {
+			memcpy(s->walhdr_seen, hdr, sizeof(hdr));
+			changed = true;
+		}
+	} else {
+		sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+		int r = sqlite3_step(st), v = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+
+		sqlite3_reset(st);
+		if (r != SQLITE_ROW) {
+			s->epoch++;
+			return 0;
+		}
+		if (v != s->data_version) {
+			s->data_version = v;
+			changed = true;
+		}
+	}
+	if (changed)
+		s->epoch++;
+	return s->epoch;
+}
+
+/* store_elevation_check(): the /check lookup (see store.h). The epoch is
+ * read before SQLite is asked, so what is cached is tagged no newer than it
+ * is. A cache that cannot be allocated only makes every call a miss. */
+enum su_rc
+store_elevation_check(struct store *s, const char *session_hash, const char *context,
+		      int64_t now, char **user, int64_t *expires_at)
+{
+	char cached[ELEVCACHE_USER_MAX + 1];
+	sqlite3_stmt *st = NULL;
+	uint64_t epoch;
+	enum su_rc rc = SU_EINVAL;
+	int r;
+
+	if (user != NULL)
+		*user = NULL;
+	if (expires_at != NULL)
+		*expires_at = 0;
+	if (s == NULL || user == NULL || expires_at == NULL || !store_hash_ok(session_hash) ||
+	    context == NULL)
+		goto out;
+	if (s->cache == NULL && elevcache_new(ELEVCACHE_ENTRIES, &s->cache) != SU_OK)
+		s->cache = NULL;
+	epoch = store_epoch(s);
+	if (elevcache_get(s->cache, session_hash, context, epoch, now, cached, sizeof(cached),
+			  expires_at) == SU_OK) {
+		*user = strdup(cached);
+		rc = *user != NULL ? SU_OK : SU_ENOMEM;
+		goto out;
+	}
+	st = s->st[ST_ELEVATION_CHECK];
+	rc = SU_EDB;
+	if (store_bind_text(st, 1, session_hash) != SU_OK ||
+	    store_bind_text(st, 2, context) != SU_OK || store_bind_int(st, 3, now) != SU_OK)
+		goto out;
+	r = sqlite3_step(st);
+	if (r == SQLITE_DONE) {
+		rc = SU_ENOTFOUND;
+		goto out;
+	}
+	if (r != SQLITE_ROW) {
+		log_err("looking up an elevation: %s", sqlite3_errmsg(s->db));
+		goto out;
+	}
+	rc = store_col_dup(st, 0, user);
+	if (rc != SU_OK)
+		goto out;
+	*expires_at = sqlite3_column_int64(st, 1);
+	if (*user != NULL)
+		elevcache_put(s->cache, session_hash, context, epoch, *user, *expires_at);
+	rc = SU_OK;
+out:
+	if (st != NULL)
+		store_done(st);
+	if (rc != SU_OK && user != NULL) {
+		free(*user);
+		*user = NULL;
+		if (expires_at != NULL)
+			*expires_at = 0;
+	}
 	return rc;
 }
 
@@ -1430,4 +1595,20 @@ out:
 		log_err("counting %s: %s", table, sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* store_db(): see store.h; borrows s. */
+sqlite3 *
+store_db(struct store *s)
+{
+	return s != NULL ? s->db : NULL;
+}
+
+/* store_ext_slot(): see store.h. */
+void **
+store_ext_slot(struct store *s, int which)
+{
+	if (s == NULL || which < 0 || which >= STORE_EXT_SLOTS)
+		return NULL;
+	return &s->ext[which];
 }

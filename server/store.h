@@ -52,6 +52,7 @@ struct store_flow {
 	char *user;          /* NULL: not named */
 	char *return_to;
 	char *request_id;    /* SAML AuthnRequest ID; NULL for OIDC */
+	char *match_key;     /* the policy matches that asked for this step-up, or NULL */
 	int64_t created_at;
 	int64_t expires_at;
 };
@@ -88,6 +89,15 @@ enum su_rc store_elevation_put(struct store *s, const struct store_elevation *e)
  * context with the latest expires_at > now. SU_ENOTFOUND if none. */
 enum su_rc store_elevation_find(struct store *s, const char *session_hash, const char *context,
 				int64_t now, struct store_elevation *out);
+/* store_elevation_check() is the /check fast path: the same question as
+ * store_elevation_find(), answering only the user (*user, malloc'd, caller
+ * frees; NULL when unknown) and the expiry. Found elevations are kept in a
+ * per-connection cache (elevcache.h) that is used only while the database
+ * is unchanged since: any commit, by this connection or any other in any
+ * process (a revocation included), invalidates it before the next call.
+ * SU_ENOTFOUND if none; SU_EINVAL on a bad hash or argument; SU_EDB. */
+enum su_rc store_elevation_check(struct store *s, const char *session_hash, const char *context,
+				 int64_t now, char **user, int64_t *expires_at);
 /* store_elevation_list() returns every unrevoked elevation with expires_at >
  * now, newest first, as a malloc'd array of *n (caller frees with
  * store_elevation_list_free()). *user is the sessions row's user (caller
@@ -133,5 +143,19 @@ enum su_rc store_purge(struct store *s, int64_t now);
 /* store_count() returns SELECT count(*) FROM table (tests; table is one of
  * the fixed names above, anything else gives -1). */
 long store_count(struct store *s, const char *table);
+
+/* For store modules in other files (store_policy.c): store_db() is the
+ * connection's handle (borrowed; same thread rules as the store).
+ * store_ext_slot() is the address of extension slot which (0 ..
+ * STORE_EXT_SLOTS - 1; NULL otherwise), NULL-initialised, where such a
+ * module keeps statements it prepared lazily on this connection.
+ * store_close() finalizes every statement still prepared on the connection
+ * before closing it, so slots must hold only sqlite3_stmt pointers.
+ * Owners: 0..15 and 32..47 store_policy.c; 16..31 store_alert.c; 48..49 store_saml.c;
+ * 50..63 free. */
+#define STORE_EXT_SLOTS 64
+struct sqlite3;
+struct sqlite3 *store_db(struct store *s);
+void **store_ext_slot(struct store *s, int which);
 
 #endif

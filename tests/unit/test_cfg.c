@@ -896,6 +896,138 @@ test_cidr(void)
 	}
 }
 
+/* test_alerts() checks the [alerts] section: defaults, every key, the
+ * secret files, and each kind of bad value or missing partner key. */
+static void
+test_alerts(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL;
+	char want[PATH_MAX + 64];
+	enum su_rc rc;
+
+	rc = test_load("noalerts.conf", "[server]\n", &c, &errs);
+	T_OK(rc == SU_OK && c != NULL, "no [alerts]: loads");
+	if (c != NULL) {
+		T_OK(c->alert_webhook_url == NULL && c->alert_webhook_secret == NULL &&
+			     c->alert_smtp_url == NULL && c->alert_smtp_from == NULL &&
+			     c->alert_smtp_username == NULL && c->alert_smtp_password == NULL &&
+			     c->alert_ca_file == NULL,
+		     "alerts: nothing configured by default");
+		T_OK(c->alert_webhook_timeout == 10 && c->alert_smtp_timeout == 30 &&
+			     c->alert_retry_min == 5 && c->alert_retry_max == 86400,
+		     "alerts: default timeouts 10/30 s, retries 5 s .. 24 h");
+	}
+	cfg_free(c);
+	c = NULL;
+	free(errs);
+	errs = NULL;
+
+	test_write("hook.secret", "  0123456789abcdef-hook \r\nignored second line\n");
+	test_write("smtp.pass", "mail-pass\n");
+	test_write("short.secret", "too-short\n");
+	rc = test_load("alerts.conf",
+		       "[alerts]\n"
+		       "webhook_url = https://hooks.example.org/services/T1/B2?token=x&y=1\n"
+		       "webhook_secret_file = hook.secret\n"
+		       "webhook_timeout = 7\n"
+		       "smtp_url = smtps://mail.example.org:465\n"
+		       "smtp_from = stepupd@example.org\n"
+		       "smtp_username = stepupd\n"
+		       "smtp_password_file = ./smtp.pass\n"
+		       "smtp_timeout = 20\n"
+		       "ca_file = ca.pem\n"
+		       "retry_min = 1\n"
+		       "retry_max = 60\n",
+		       &c, &errs);
+	T_OK(rc == SU_OK && c != NULL, "full [alerts] loads (%s)", test_flat(errs));
+	if (c != NULL) {
+		T_OK(test_streq(c->alert_webhook_url,
+				"https://hooks.example.org/services/T1/B2?token=x&y=1"),
+		     "webhook_url kept with its query");
+		T_OK(test_streq(c->alert_webhook_secret, "0123456789abcdef-hook"),
+		     "webhook secret: first line, trimmed");
+		T_OK(test_streq(c->alert_smtp_url, "smtps://mail.example.org:465"), "smtp_url");
+		T_OK(test_streq(c->alert_smtp_from, "stepupd@example.org"), "smtp_from");
+		T_OK(test_streq(c->alert_smtp_username, "stepupd") &&
+			     test_streq(c->alert_smtp_password, "mail-pass"),
+		     "smtp credentials, password from its file");
+		snprintf(want, sizeof(want), "%s/ca.pem", test_dir);
+		T_OK(test_streq(c->alert_ca_file, want), "ca_file made absolute");
+		T_OK(c->alert_webhook_timeout == 7 && c->alert_smtp_timeout == 20 &&
+			     c->alert_retry_min == 1 && c->alert_retry_max == 60,
+		     "timeouts and retry bounds");
+	}
+	cfg_free(c);
+	c = NULL;
+	free(errs);
+	errs = NULL;
+	rc = test_load("alerts2.conf", "[alerts]\nsmtp_url = smtp://[::1]:2525/\nsmtp_from = a@b\n", &c,
+		       &errs);
+	T_OK(rc == SU_OK && c != NULL, "smtp:// with an IPv6 literal and a trailing slash loads");
+	cfg_free(c);
+	c = NULL;
+	free(errs);
+	errs = NULL;
+
+#define TEST_HOOK "[alerts]\nwebhook_secret_file = hook.secret\n"
+	test_err("webhook_url ftp", TEST_HOOK "webhook_url = ftp://h/x\n", 3, "not an absolute http(s) URL");
+	test_err("webhook_url fragment", TEST_HOOK "webhook_url = https://h/x#frag\n", 3,
+		 "not an absolute http(s) URL");
+	test_err("webhook_url blank inside", TEST_HOOK "webhook_url = https://h/a b\n", 3,
+		 "not an absolute http(s) URL");
+	test_err("webhook_url user-info", TEST_HOOK "webhook_url = https://u:p@h/x\n", 3,
+		 "not an absolute http(s) URL");
+	test_err("webhook_url backslash", TEST_HOOK "webhook_url = https://h\\@evil/x\n", 3,
+		 "not an absolute http(s) URL");
+	test_err("webhook_url without secret", "[alerts]\nwebhook_url = https://h/x\n", 2,
+		 "needs webhook_secret_file");
+	test_err("webhook secret too short",
+		 "[alerts]\nwebhook_url = https://h/x\nwebhook_secret_file = short.secret\n", 3,
+		 "shorter than 16");
+	test_err("webhook secret file missing",
+		 "[alerts]\nwebhook_url = https://h/x\nwebhook_secret_file = nope.secret\n", 3,
+		 "webhook_secret_file: cannot use");
+	test_err("webhook secret without url", TEST_HOOK, 2, "webhook_secret_file without webhook_url");
+	test_err("webhook_timeout 0", "[alerts]\nwebhook_timeout = 0\n", 2, "from 1 to 300");
+	test_err("smtp_timeout 301", "[alerts]\nsmtp_timeout = 301\n", 2, "from 1 to 300");
+	test_err("retry_min 0", "[alerts]\nretry_min = 0\n", 2, "from 1 to 86400");
+	test_err("retry_min > retry_max", "[alerts]\nretry_min = 60\nretry_max = 30\n", 2,
+		 "larger than retry_max");
+#define TEST_SMTP_FROM "[alerts]\nsmtp_from = a@b\n"
+	test_err("smtp_url http", TEST_SMTP_FROM "smtp_url = http://mail\n", 3, "is not smtp://");
+	test_err("smtp_url user-info", TEST_SMTP_FROM "smtp_url = smtp://u:p@mail\n", 3, "is not smtp://");
+	test_err("smtp_url path", TEST_SMTP_FROM "smtp_url = smtp://mail/x\n", 3, "is not smtp://");
+	test_err("smtp_url query", TEST_SMTP_FROM "smtp_url = smtp://mail?x\n", 3, "is not smtp://");
+	test_err("smtp_url port 0", TEST_SMTP_FROM "smtp_url = smtp://mail:0\n", 3, "is not smtp://");
+	test_err("smtp_url port 65536", TEST_SMTP_FROM "smtp_url = smtp://mail:65536\n", 3,
+		 "is not smtp://");
+	test_err("smtp_url no host", TEST_SMTP_FROM "smtp_url = smtp://:25\n", 3, "is not smtp://");
+	test_err("smtp_url bad v6", TEST_SMTP_FROM "smtp_url = smtp://[zz]:25\n", 3, "is not smtp://");
+	test_err("smtp_url without smtp_from", "[alerts]\nsmtp_url = smtp://mail\n", 2,
+		 "smtp_url needs smtp_from");
+	test_err("smtp_from not an address", "[alerts]\nsmtp_url = smtp://mail\nsmtp_from = nobody\n",
+		 3, "not a plain mail address");
+	test_err("smtp_from in brackets", "[alerts]\nsmtp_url = smtp://mail\nsmtp_from = <a@b>\n", 3,
+		 "not a plain mail address");
+	test_err("smtp_from with a name",
+		 "[alerts]\nsmtp_url = smtp://mail\nsmtp_from = Alerts a@b\n", 3,
+		 "not a plain mail address");
+	test_err("smtp_from without smtp_url", "[alerts]\nsmtp_from = a@b\n", 1, "need smtp_url");
+	test_err("smtp_username without password",
+		 "[alerts]\nsmtp_url = smtp://mail\nsmtp_from = a@b\nsmtp_username = u\n", 4,
+		 "needs smtp_password_file");
+	test_err("smtp_password_file without username",
+		 "[alerts]\nsmtp_url = smtp://mail\nsmtp_from = a@b\nsmtp_password_file = smtp.pass\n",
+		 4, "needs smtp_username");
+	test_err("unknown key in [alerts]", "[alerts]\nwebhook = https://h/x\n", 2,
+		 "unknown key 'webhook' in [alerts]");
+	test_err("duplicate [alerts]", "[alerts]\n[alerts]\n", 2, "duplicate section [alerts]");
+	test_err("[alerts] takes no name", "[alerts \"x\"]\n", 1, "takes no name");
+#undef TEST_HOOK
+#undef TEST_SMTP_FROM
+}
+
 /* test_rm() removes one entry for nftw(). */
 static int
 test_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -922,6 +1054,7 @@ main(void)
 	test_errors();
 	test_comments();
 	test_cidr();
+	test_alerts();
 	nftw(test_dir, test_rm, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }

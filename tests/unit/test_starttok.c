@@ -16,7 +16,7 @@ main(void)
 
 	memset(k, 7, sizeof(k));
 	memset(other, 8, sizeof(other));
-	T_OK(starttok_make(k, "sess-1", "alice", "c1", "http://127.0.0.1:8088/x", 1000, 300, &tok, &exp) == SU_OK,
+	T_OK(starttok_make(k, "sess-1", "alice", "c1", "http://127.0.0.1:8088/x", "mk1", 1000, 300, &tok, &exp) == SU_OK,
 	     "make");
 	T_OK(exp == 1300, "expiry is now + ttl");
 	T_OK(strstr(tok, "sess-1") == NULL && strstr(tok, "alice") == NULL, "no clear text in the token");
@@ -24,7 +24,8 @@ main(void)
 	xcrypt_sha256_hex("sess-1", sh);
 	T_OK(strcmp(t.session_hash, sh) == 0, "carries the session hash, not the id");
 	T_OK(strcmp(t.user, "alice") == 0 && strcmp(t.context, "c1") == 0 &&
-	     strcmp(t.return_to, "http://127.0.0.1:8088/x") == 0 && t.expires_at == 1300 && strlen(t.id) == 22,
+	     strcmp(t.return_to, "http://127.0.0.1:8088/x") == 0 && t.expires_at == 1300 && strlen(t.id) == 22 &&
+	     t.match_key && strcmp(t.match_key, "mk1") == 0,
 	     "fields round-trip");
 	starttok_cleanup(&t);
 	T_OK(starttok_open(k, tok, 1300, &t) == SU_EEXPIRED, "expired at its expiry");
@@ -36,7 +37,7 @@ main(void)
 	T_OK(starttok_open(k, NULL, 1001, &t) == SU_EINVAL, "missing: refused");
 	T_OK(starttok_open(k, "eyJpIjoieCJ9", 1001, &t) == SU_EINVAL, "unsigned JSON: refused");
 	free(tok);
-	T_OK(starttok_make(k, NULL, NULL, "c1", "http://127.0.0.1:8088/", 1000, 300, &tok, &exp) == SU_OK &&
+	T_OK(starttok_make(k, NULL, NULL, "c1", "http://127.0.0.1:8088/", NULL, 1000, 300, &tok, &exp) == SU_OK &&
 	     starttok_open(k, tok, 1000, &t) == SU_OK && t.session_hash[0] == '\0' && t.user == NULL,
 	     "no session and no user named");
 	starttok_cleanup(&t);
@@ -45,8 +46,8 @@ main(void)
 		char *a = NULL, *b = NULL;
 		struct starttok ta, tb;
 
-		starttok_make(k, "s", NULL, "c1", "http://x:1/", 1000, 300, &a, &exp);
-		starttok_make(k, "s", NULL, "c1", "http://x:1/", 1000, 300, &b, &exp);
+		starttok_make(k, "s", NULL, "c1", "http://x:1/", NULL, 1000, 300, &a, &exp);
+		starttok_make(k, "s", NULL, "c1", "http://x:1/", NULL, 1000, 300, &b, &exp);
 		T_OK(strcmp(a, b) != 0, "two tokens for the same request differ");
 		starttok_open(k, a, 1000, &ta);
 		starttok_open(k, b, 1000, &tb);

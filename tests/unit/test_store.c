@@ -8,6 +8,7 @@
  * several threads) on one file. Run from the project root (it reads
  * db/migrations). Does not use xcrypt: hashes are fixed hex strings.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,38 @@ tmp_path(char *buf, size_t n, const char *name)
 	return buf;
 }
 
+/* latest_version() counts the migrations in MIG (NNNN_*.sql), which is the
+ * schema version a fresh database reaches. */
+static int
+latest_version(void)
+{
+	DIR *d = opendir(MIG);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 9 && strspn(e->d_name, "0123456789") == 4 && e->d_name[4] == '_' &&
+		    strcmp(e->d_name + len - 4, ".sql") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* atoi_check() reads a small decimal number (-1 when it is not one). */
+static int
+atoi_check(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return (end != s && *end == '\0' && v >= 0 && v < 100000) ? (int)v : -1;
+}
+
 /* Schema version on :memory: and refusal of bad arguments. */
 static void
 test_open(void)
@@ -170,7 +203,8 @@ test_open(void)
 	struct store *s = NULL;
 
 	T_OK(store_open(":memory:", MIG, &s) == SU_OK && s != NULL, "open :memory:");
-	T_OK(store_schema_version(s) == 1, "schema version is 1 (got %d)", store_schema_version(s));
+	T_OK(store_schema_version(s) == latest_version(), "schema version is the latest migration, %d (got %d)",
+	     latest_version(), store_schema_version(s));
 	T_OK(store_count(s, "schema_version") == 1, "schema_version has one row");
 	T_OK(store_count(s, "elevations") == 0 && store_count(s, "audit") == 0,
 	     "tables exist and are empty");
@@ -473,11 +507,12 @@ test_purge(struct store *s)
 static void
 test_file(void)
 {
-	char db[128], mig[128], p[192], buf[64], plan[256];
+	char db[128], mig[128], p[512], buf[64], plan[256];
 	struct store *s = NULL, *s2 = NULL;
 	struct store_elevation e, got;
 	struct store_flow f, fgot;
 	int cnt = -1;
+	int L;
 
 	tmp_path(db, sizeof(db), "t.db");
 	tmp_path(mig, sizeof(mig), "mig");
@@ -490,8 +525,8 @@ test_file(void)
 	s = NULL;
 
 	T_OK(store_open(db, MIG, &s) == SU_OK, "reopen file database");
-	T_OK(store_schema_version(s) == 1 && store_count(s, "schema_version") == 1,
-	     "reopen: still version 1, one version row");
+	T_OK(store_schema_version(s) == latest_version() && store_count(s, "schema_version") == 1,
+	     "reopen: still the latest version, one version row");
 	T_OK(store_elevation_find(s, HS, "c1", 1500, &got) == SU_OK, "reopen: data kept");
 	store_elevation_cleanup(&got);
 	store_close(s);
@@ -504,44 +539,61 @@ test_file(void)
 	T_OK(strstr(plan, "SEARCH elevations USING INDEX elevations_lookup") != NULL &&
 	     strstr(plan, "expires_at>?") != NULL, "find is one index search (%s)", plan);
 
-	/* a copy of the migrations plus a second one */
+	/* a copy of the migrations plus one more (number L+1, L = latest) */
 	T_OK(mkdir(mig, 0700) == 0, "mkdir migrations copy");
-	snprintf(p, sizeof(p), "%s/0001_init.sql", mig);
-	T_OK(copy_file(MIG "/0001_init.sql", p) == 0, "copy 0001_init.sql");
-	snprintf(p, sizeof(p), "%s/0002_probe.sql", mig);
+	{
+		DIR *d = opendir(MIG);
+		struct dirent *de;
+		int copied = 0;
+
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			char src[512];
+
+			if (de->d_name[0] == '.' || strstr(de->d_name, ".sql") == NULL)
+				continue;
+			snprintf(src, sizeof(src), "%s/%s", MIG, de->d_name);
+			snprintf(p, sizeof(p), "%s/%s", mig, de->d_name);
+			copied += copy_file(src, p) == 0;
+		}
+		if (d != NULL)
+			closedir(d);
+		T_OK(copied == latest_version(), "copy the %d migrations", copied);
+	}
+	L = latest_version();
+	snprintf(p, sizeof(p), "%s/%04d_probe.sql", mig, L + 1);
 	write_file(p, "CREATE TABLE probe (x INTEGER);\nINSERT INTO probe VALUES (42);\n");
 	snprintf(p, sizeof(p), "%s/README", mig);
 	write_file(p, "not a migration\n");
 	snprintf(p, sizeof(p), "%s/12_short.sql", mig);
 	write_file(p, "this is not SQL and must be ignored\n");
-	T_OK(store_open(db, mig, &s) == SU_OK && store_schema_version(s) == 2,
-	     "new migration 0002 applied (version 2)");
+	T_OK(store_open(db, mig, &s) == SU_OK && store_schema_version(s) == L + 1,
+	     "new migration applied (version L+1)");
 	store_close(s);
 	s = NULL;
-	T_OK(store_open(db, mig, &s) == SU_OK && store_schema_version(s) == 2,
-	     "reopen with 0002 present: still version 2");
+	T_OK(store_open(db, mig, &s) == SU_OK && store_schema_version(s) == L + 1,
+	     "reopen with it present: still version L+1");
 	store_close(s);
 	s = NULL;
 	raw_text(db, "SELECT count(*) FROM probe", buf, sizeof(buf));
-	T_OK(strcmp(buf, "1") == 0, "0002 ran exactly once (probe rows: %s)", buf);
+	T_OK(strcmp(buf, "1") == 0, "the new migration ran exactly once (probe rows: %s)", buf);
 
-	snprintf(p, sizeof(p), "%s/0003_bad.sql", mig);
+	snprintf(p, sizeof(p), "%s/%04d_bad.sql", mig, L + 2);
 	write_file(p, "CREATE TABLE half (x);\nINSERT INTO probe VALUES (7);\nSELEC oops;\n");
-	fprintf(stderr, "# expected: an error naming 0003_bad.sql follows\n");
+	fprintf(stderr, "# expected: an error naming the _bad.sql migration follows\n");
 	T_OK(store_open(db, mig, &s) != SU_OK && s == NULL, "failing migration: open fails");
 	raw_text(db, "SELECT version FROM schema_version", buf, sizeof(buf));
-	T_OK(strcmp(buf, "2") == 0, "failing migration: version stays 2 (got %s)", buf);
+	T_OK(atoi_check(buf) == L + 1, "failing migration: version stays L+1 (got %s)", buf);
 	raw_text(db, "SELECT count(*) FROM sqlite_master WHERE name = 'half'", buf, sizeof(buf));
 	T_OK(strcmp(buf, "0") == 0, "failing migration: its table rolled back");
 	raw_text(db, "SELECT count(*) FROM probe", buf, sizeof(buf));
 	T_OK(strcmp(buf, "1") == 0, "failing migration: its insert rolled back");
 	unlink(p);
 
-	snprintf(p, sizeof(p), "%s/0003_txn.sql", mig);
+	snprintf(p, sizeof(p), "%s/%04d_txn.sql", mig, L + 2);
 	write_file(p, "COMMIT; CREATE TABLE escaped (x);\n");
 	T_OK(store_open(db, mig, &s) != SU_OK, "migration that ends the transaction: open fails");
 	raw_text(db, "SELECT version FROM schema_version", buf, sizeof(buf));
-	T_OK(strcmp(buf, "2") == 0, "... and version stays 2");
+	T_OK(atoi_check(buf) == L + 1, "... and version stays L+1");
 	unlink(p);
 
 	snprintf(p, sizeof(p), "%s/0002_twin.sql", mig);
@@ -629,12 +681,12 @@ test_threads(void)
 	for (int i = 0; i < NTHREADS; i++) {
 		pthread_join(th[i], NULL);
 		opened += r[i].open_rc == SU_OK;
-		versions += r[i].version == 1;
+		versions += r[i].version == latest_version();
 		won += r[i].won;
 		errors += r[i].errors;
 	}
 	T_OK(opened == NTHREADS, "%d threads opened a fresh file at once (%d ok)", NTHREADS, opened);
-	T_OK(versions == NTHREADS, "every thread sees schema version 1");
+	T_OK(versions == NTHREADS, "every thread sees the latest schema version");
 	T_OK(won == NTOKENS && errors == 0,
 	     "each racing start token used exactly once (%d wins, %d errors)", won, errors);
 	T_OK(store_open(db, MIG, &s) == SU_OK && store_count(s, "schema_version") == 1 &&
