@@ -128,7 +128,14 @@ need_stepup(struct req *r, const struct cfg_context *ctx, const char *session, c
 	append_values(&chal, ctx->acr, &first);
 	append_values(&chal, ctx->class_refs, &first);
 	buf_printf(&chal, "\", max_age=%lld", (long long)ctx->max_age);
-	http_reply_text(r, 401, "step-up required");
+	/* Traefik, Caddy, Envoy and HAProxy show the check's answer to the
+	 * browser as it is: with X-Stepup-Redirect they get a 302 to the start
+	 * URL instead of the 401 nginx turns into a redirect itself */
+	if (http_header(r, "X-Stepup-Redirect") != NULL) {
+		http_redirect(r, 302, url);
+	} else {
+		http_reply_text(r, 401, "step-up required");
+	}
 	http_header_add(r, "X-Stepup-Location", url);
 	http_header_add(r, "WWW-Authenticate", buf_cstr(&chal));
 out:
@@ -372,7 +379,7 @@ by_policy(struct req *r, struct check_attrs *a)
 		if (d.n_matched > 0 && events_match_key_new(key) != SU_OK)
 			key[0] = '\0';
 		step_up(r, a, ctx, key[0] ? key : NULL, &was_elevated);
-		if (r->status == 200 || r->status == 401)
+		if (r->status == 200 || r->status == 401 || r->status == 302)
 			record(r, a, &d, "step_up", was_elevated ? "stepped_up" : "pending",
 			       was_elevated ? NULL : key);
 		break;
@@ -400,6 +407,12 @@ h_check(struct req *r)
 	if (a.session == NULL) {
 		a.session = http_cookie(r, "stepup_session");
 		a.from_cookie = a.session != NULL;
+		/* a malformed cookie is no session: the step-up replaces it (a
+		 * malformed header, from the proxy itself, is refused below) */
+		if (a.from_cookie && !h_session_id_valid(a.session)) {
+			a.session = NULL;
+			a.from_cookie = false;
+		}
 	}
 	if (a.session != NULL && !h_session_id_valid(a.session)) {
 		http_reply_text(r, 400, "session id is not valid");

@@ -101,6 +101,15 @@ is "Envoy style: the return URL keeps the original path and query" "$(db_count "
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' \
 	-H 'X-Original-URI: /files/a' -H 'Host: 127.0.0.1:8088' "$SU/check")
 is "/check answers any method (Traefik forwards the original one): 401" "$code" 401
+# proxies that show the check's answer to the browser ask for a redirect
+hdr=$(curl -s -D - -o /dev/null -H 'X-Stepup-Redirect: 1' -H 'X-Stepup-Session: s1' -H 'X-Stepup-Context: c1' \
+	-H 'X-Forwarded-Host: 127.0.0.1:8088' -H 'X-Forwarded-Uri: /files/r.pdf' "$SU/check")
+has "X-Stepup-Redirect: 302" "$hdr" "HTTP/1.1 302"
+has "X-Stepup-Redirect: Location is the start URL" "$hdr" "Location: $SU/stepup/start?t="
+# a malformed session cookie is no session (a malformed header is refused above)
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "stepup_session=$(head -c 300 /dev/zero | tr '\0' a)" \
+	-H 'X-Stepup-Context: c1' -H 'X-Original-URI: /f' -H 'Host: 127.0.0.1:8088' "$SU/check")
+is "an over-long stepup_session cookie: treated as no session (401 with a start URL)" "$code" 401
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SU/api/v1/session" -H "Authorization: Bearer $API_KEY")
 is "POST /api/v1/session: 405" "$code" 405
 hop "$TMP/jarq" "$SU/oidc/callback?state=%zz&code=x"
