@@ -11,7 +11,7 @@ WERROR ?=
 BUILD ?= build$(if $(SANITIZE),-san)
 CC ?= cc
 
-PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl lasso gobject-2.0 glib-2.0 libxml-2.0
+PKGS = libmicrohttpd cjose jansson libcurl sqlite3 openssl lasso gobject-2.0 glib-2.0 libxml-2.0 libargon2
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
        -Wpointer-arith -Wformat=2 -Wimplicit-fallthrough -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
@@ -69,9 +69,9 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # Debian packages the build, the tests and the demo need; installed when missing.
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libcjose-dev libjansson-dev \
-	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liblasso3-dev
+	    libcurl4-openssl-dev libsqlite3-dev libssl-dev liblasso3-dev libargon2-dev
 DEB_TEST = curl sqlite3 python3 clang libclang-rt-14-dev openssl nginx-light wrk xmlsec1 \
-	   simplesamlphp php8.2-cli php8.2-cgi php8.2-xml php8.2-mbstring
+	   simplesamlphp php8.2-cli php8.2-cgi php8.2-xml php8.2-mbstring chromium
 # Node.js and npm (for the interop OP) come from Debian only when no node is on PATH
 DEB_NODE = $(if $(shell command -v node 2>/dev/null),,nodejs)$(if $(shell command -v npm 2>/dev/null),, npm)
 deps:
@@ -83,8 +83,9 @@ deps:
 		$$SUDO apt-get update -q >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	fi
-	@if [ -f tests/interop/package-lock.json ] && [ ! -d tests/interop/node_modules ]; then \
-		cd tests/interop && npm ci --no-audit --no-fund --silent; fi
+	@for d in tests/interop tests/browser; do \
+		if [ -f $$d/package-lock.json ] && [ ! -d $$d/node_modules ]; then \
+			(cd $$d && npm ci --no-audit --no-fund --silent) || exit 1; fi; done
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_REPLAY)

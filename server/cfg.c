@@ -49,6 +49,7 @@ enum cfg_sec_kind {
 	CFG_SEC_PROVIDER,
 	CFG_SEC_CONTEXT,
 	CFG_SEC_ALERTS,
+	CFG_SEC_ADMIN,
 };
 
 /* how a key's value is parsed */
@@ -174,6 +175,16 @@ static const struct cfg_key cfg_keys_alerts[] = {
 	{ NULL, CFG_V_STR, 0, 0, 0, 0 },
 };
 
+static const struct cfg_key cfg_keys_admin[] = {
+	{ "provider", CFG_V_STR, CFG_C(admin_provider), 0, 0, CFG_FOR_ANY },
+	{ "group_claim", CFG_V_STR, CFG_C(admin_group_claim), 0, 0, CFG_FOR_ANY },
+	{ "groups", CFG_V_LIST, CFG_C(admin_groups), 0, 0, CFG_FOR_ANY },
+	{ "session_idle", CFG_V_I64, CFG_C(admin_session_idle), 60, 86400, CFG_FOR_ANY },
+	{ "session_max", CFG_V_I64, CFG_C(admin_session_max), 60, 604800, CFG_FOR_ANY },
+	{ "throttle_base", CFG_V_I64, CFG_C(admin_throttle_base), 1, 900, CFG_FOR_ANY },
+	{ NULL, CFG_V_STR, 0, 0, 0, 0 },
+};
+
 /* the section kinds and their tables; all but provider and context are bare names */
 static const struct {
 	const char *name;
@@ -188,6 +199,7 @@ static const struct {
 	{ "provider", CFG_SEC_PROVIDER, cfg_keys_provider },
 	{ "context", CFG_SEC_CONTEXT, cfg_keys_context },
 	{ "alerts", CFG_SEC_ALERTS, cfg_keys_alerts },
+	{ "admin", CFG_SEC_ADMIN, cfg_keys_admin },
 };
 
 /*
@@ -1420,6 +1432,9 @@ cfg_context_build(struct cfg_loader *L, const struct cfg_sec *s, struct cfg_cont
 	x->name = strdup(s->name);
 	if (x->name == NULL)
 		goto out;
+	if (strcmp(x->name, CFG_ADMIN_CONTEXT) == 0)
+		cfg_err(L, s->line, "[context \"%s\"]: this name is reserved for the admin sign-in",
+			x->name);
 	x->comparison = CFG_CMP_EXACT;
 	x->max_age = 0;
 	x->lifetime = 600;
@@ -1475,7 +1490,11 @@ cfg_defaults(struct cfg *c)
 	c->alert_smtp_timeout = 30;
 	c->alert_retry_min = 5;
 	c->alert_retry_max = 86400;
-	if (c->listen_host == NULL || c->public_url == NULL || c->allowed_return_origins == NULL ||
+	c->admin_group_claim = strdup("groups");
+	c->admin_session_idle = 1800;
+	c->admin_session_max = 28800;
+	c->admin_throttle_base = 60;
+	if (c->admin_group_claim == NULL || c->listen_host == NULL || c->public_url == NULL || c->allowed_return_origins == NULL ||
 	    c->log_level == NULL || c->db_path == NULL || c->secret_key_file == NULL)
 		goto out;
 	rc = SU_OK;
@@ -1601,6 +1620,47 @@ cfg_alerts_check(struct cfg_loader *L, const struct cfg_sec *s)
 }
 
 /*
+ * cfg_admin_check() checks [admin]: provider names an oidc provider and
+ * comes with groups, the session bounds are ordered; it fills the admin
+ * sign-in's context (no acr asked or checked, always a fresh login).
+ */
+static enum su_rc
+cfg_admin_check(struct cfg_loader *L, const struct cfg_sec *s)
+{
+	struct cfg *c = L->c;
+	const struct cfg_kv *kv = cfg_kv_find(s, "provider");
+	const struct cfg_provider *p = NULL;
+
+	if (kv != NULL) {
+		p = cfg_provider_find(c, kv->value);
+		if (p == NULL)
+			cfg_err(L, kv->line, "[admin]: unknown provider \"%s\"", kv->value);
+		else if (p->type != CFG_PROVIDER_OIDC)
+			cfg_err(L, kv->line, "[admin]: provider \"%s\" is not an oidc provider",
+				kv->value);
+		if (c->admin_groups == NULL || c->admin_groups[0] == NULL)
+			cfg_err(L, kv->line, "[admin]: provider needs groups (who counts as an admin)");
+	} else if (cfg_kv_find(s, "groups") != NULL) {
+		cfg_err(L, cfg_kv_find(s, "groups")->line, "[admin]: groups without provider");
+	}
+	if (c->admin_session_idle > c->admin_session_max)
+		cfg_err(L, s->line, "[admin]: session_idle (%lld) is larger than session_max (%lld)",
+			(long long)c->admin_session_idle, (long long)c->admin_session_max);
+	if (p == NULL || p->type != CFG_PROVIDER_OIDC)
+		return SU_OK;
+	c->admin_context.name = strdup(CFG_ADMIN_CONTEXT);
+	c->admin_context.provider_name = strdup(p->name);
+	if (c->admin_context.name == NULL || c->admin_context.provider_name == NULL)
+		return SU_ENOMEM;
+	c->admin_context.line = s->line;
+	c->admin_context.provider = p;
+	c->admin_context.comparison = CFG_CMP_EXACT;
+	c->admin_context.max_age = 0;
+	c->admin_context.lifetime = c->admin_session_max;
+	return SU_OK;
+}
+
+/*
  * cfg_build() turns the lexed sections into L->c: global sections and
  * providers first, then contexts (which need their provider), then the
  * policy's default context.
@@ -1651,6 +1711,12 @@ cfg_build(struct cfg_loader *L)
 	for (size_t i = 0; i < L->n_secs; i++)
 		if (!L->secs[i].ignored && L->secs[i].kind == CFG_SEC_ALERTS)
 			cfg_alerts_check(L, &L->secs[i]);
+	for (size_t i = 0; i < L->n_secs; i++)
+		if (!L->secs[i].ignored && L->secs[i].kind == CFG_SEC_ADMIN) {
+			rc = cfg_admin_check(L, &L->secs[i]);
+			if (rc != SU_OK)
+				goto out;
+		}
 	if (c->policy_default == CFG_DEFAULT_STEP_UP &&
 	    cfg_context_find(c, c->policy_default_context) == NULL)
 		cfg_err(L, L->policy_line, "default: step_up names unknown context \"%s\"",
@@ -1777,6 +1843,10 @@ cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->n_providers; i++)
 		cfg_provider_cleanup(&c->providers[i]);
 	free(c->providers);
+	cfg_context_cleanup(&c->admin_context);
+	free(c->admin_provider);
+	free(c->admin_group_claim);
+	cfg_list_free(c->admin_groups);
 	free(c->policy_default_context);
 	free(c->alert_webhook_url);
 	if (c->alert_webhook_secret != NULL)

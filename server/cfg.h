@@ -23,6 +23,9 @@ enum cfg_token_auth { CFG_AUTH_SECRET_BASIC = 1, CFG_AUTH_SECRET_POST, CFG_AUTH_
 enum cfg_comparison { CFG_CMP_EXACT = 1, CFG_CMP_MINIMUM, CFG_CMP_MAXIMUM, CFG_CMP_BETTER };
 enum cfg_default_action { CFG_DEFAULT_ALLOW = 1, CFG_DEFAULT_BLOCK, CFG_DEFAULT_STEP_UP };
 
+/* the reserved context name of an admin console sign-in through OIDC */
+#define CFG_ADMIN_CONTEXT "__admin__"
+
 struct cfg_cidr {
 	int family;            /* AF_INET or AF_INET6 */
 	unsigned char addr[16];/* network address, network byte order (first 4 used for v4) */
@@ -102,6 +105,17 @@ struct cfg {
 	unsigned alert_smtp_timeout;    /* seconds per SMTP session, default 30 */
 	unsigned alert_retry_min;    /* seconds before the first retry, default 5 */
 	unsigned alert_retry_max;    /* longest wait between retries, default 86400 */
+	/* [admin] (docs/admin.md): who may sign in to the admin console */
+	char *admin_provider;        /* an oidc provider for admin sign-in; NULL: local accounts only */
+	char *admin_group_claim;     /* default "groups" */
+	cfg_list_t admin_groups;     /* the claim must contain one; required with admin_provider */
+	int64_t admin_session_idle;  /* seconds, default 1800 */
+	int64_t admin_session_max;   /* seconds, default 28800 */
+	int64_t admin_throttle_base; /* seconds, default 60: the first wait after 5 failed sign-ins */
+	/* the admin OIDC flow's context (name CFG_ADMIN_CONTEXT, no acr, max_age
+	 * 0); provider NULL without admin_provider. cfg_context_find() never
+	 * returns it, and no [context] may take its name. */
+	struct cfg_context admin_context;
 	/* providers and contexts, in file order */
 	struct cfg_provider *providers; size_t n_providers;
 	struct cfg_context *contexts; size_t n_contexts;

@@ -51,7 +51,8 @@
 #define EV_DUE_BATCH 16              /* deliveries read per query */
 #define EV_SWEEP_EVERY 60            /* s between abandon sweeps */
 #define EV_IDLE_WAKE 60              /* s: the deliverer looks again at least this often */
-#define EV_HOOK_RESP_MAX (16 * 1024) /* webhook response bytes read (and ignored) */
+#define EV_HOOK_RESP_MAX HTTPC_MAX_BODY /* webhook response bytes read (and ignored); a
+					  * larger body fails the call, so allow plenty */
 #define EV_STOP_WRITE_TRIES 5        /* write attempts for the last batches at stop */
 #define EV_OUTCOME_WAIT_MS 5000      /* events_outcome() waits this long for room */
 #define EV_ERR_MAX 512               /* one delivery error text */
@@ -610,7 +611,7 @@ ev_write_sync(struct store *st, struct ev_item *it)
 	enum su_rc rc = SU_EINVAL;
 
 	if (st == NULL) {
-		log_err("policy %s not recorded: queue full and no store connection",
+		log_err("policy %s not recorded: the queue is full or stopped and no store connection was given",
 			it->kind == EV_MATCH ? "match" : "outcome");
 		goto out;
 	}

@@ -29,6 +29,7 @@ h_elevate_fail(struct req *r, const char *event, const struct store_flow *f, con
 	http_reply_error_page(r, 500, title, what);
 }
 
+/* h_elevate(): see handlers.h. */
 bool
 h_elevate(struct req *r, const char *event, const struct store_flow *f,
 	  const struct cfg_context *ctx, const char *subject, const char *acr, const char *amr,

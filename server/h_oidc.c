@@ -5,7 +5,9 @@
  * binding cookie, RFC 9207 `iss`, an `error=` answer, exchange the code,
  * verify the ID token's signature (idp.c/jose.c) and every claim
  * (oidc.c), then record the elevation and answer 303 to the return URL
- * (h_elevate.c, shared with the SAML ACS).
+ * (h_elevate.c, shared with the SAML ACS). A flow of the reserved context
+ * CFG_ADMIN_CONTEXT is an admin console sign-in: the same checks but no
+ * acr, and h_admin_oidc_finish() (group claim, admin session) at the end.
  * Every failure answers 400 or 403 with an error page, is audited, and
  * elevates nothing.
  */
@@ -60,6 +62,7 @@ h_oidc_callback(struct req *r)
 	struct oidc_expect x;
 	struct oidc_result res;
 	enum su_rc rc;
+	bool admin;
 
 	memset(&f, 0, sizeof(f));
 	memset(&res, 0, sizeof(res));
@@ -94,6 +97,11 @@ h_oidc_callback(struct req *r)
 		goto out;
 	}
 	ctx = cfg_context_find(r->app->cfg, f.context);
+	/* an admin console sign-in (h_admin.c): the reserved context */
+	admin = ctx == NULL && strcmp(f.context, CFG_ADMIN_CONTEXT) == 0 &&
+		r->app->cfg->admin_context.provider != NULL;
+	if (admin)
+		ctx = &r->app->cfg->admin_context;
 	idp = ctx ? app_idp(r->app, ctx->provider) : NULL;
 	if (ctx == NULL || idp == NULL || strcmp(ctx->provider->name, f.provider) != 0) {
 		fail(r, &f, 400, "Step-up refused", "The context of this step-up is no longer configured.");
@@ -148,6 +156,7 @@ h_oidc_callback(struct req *r)
 	x.skew = CLOCK_SKEW;
 	x.subject_claim = ctx->provider->subject_claim;
 	x.user = f.user;
+	x.no_context = admin;
 	rc = oidc_id_token_check(&x, claims, &res, err, sizeof(err));
 	if (rc != SU_OK) {
 		snprintf(msg, sizeof(msg), "The ID token was refused: %s", err);
@@ -158,7 +167,10 @@ h_oidc_callback(struct req *r)
 		fail(r, &f, 403, "Step-up refused", "The subject in the ID token is not a usable user name.");
 		goto out;
 	}
-	h_elevate(r, "callback", &f, ctx, res.subject, res.acr, res.amr, res.auth_time, 0);
+	if (admin)
+		h_admin_oidc_finish(r, &f, ctx->provider, res.subject, claims);
+	else
+		h_elevate(r, "callback", &f, ctx, res.subject, res.acr, res.amr, res.auth_time, 0);
 out:
 	oidc_result_cleanup(&res);
 	json_decref(claims);

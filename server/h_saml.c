@@ -53,13 +53,10 @@
 static struct saml_sp *
 h_saml_sp(const struct app *a, const struct cfg_provider *p)
 {
-	size_t i;
-
-	if (a->sps == NULL || p == NULL || p < a->cfg->providers ||
-	    p >= a->cfg->providers + a->cfg->n_providers)
-		return NULL;
-	i = (size_t)(p - a->cfg->providers);
-	return a->sps[i];
+	for (size_t i = 0; a->sps != NULL && i < a->cfg->n_providers; i++)
+		if (&a->cfg->providers[i] == p)
+			return a->sps[i];
+	return NULL;
 }
 
 /* h_saml_cookie_name() names the flow cookie of the flow whose RelayState
@@ -97,6 +94,7 @@ h_saml_start_refuse(struct req *r, int status, const char *title, const char *ms
 	http_reply_error_page(r, status, title, msg);
 }
 
+/* h_saml_start(): see handlers.h. */
 void
 h_saml_start(struct req *r, const struct starttok *t, const struct cfg_context *ctx)
 {
@@ -171,6 +169,7 @@ out:
 	free(url);
 }
 
+/* h_saml_metadata(): see handlers.h. */
 void
 h_saml_metadata(struct req *r)
 {
@@ -221,6 +220,7 @@ h_saml_relay_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
 }
 
+/* h_saml_acs(): see handlers.h. */
 void
 h_saml_acs(struct req *r)
 {

@@ -7,7 +7,8 @@
  * body is capped at HTTP_MAX_BODY (413), connections at
  * [server] max_connections, and each connection's idle time at
  * [server] connection_timeout. Every response gets the security headers in
- * add_security_headers().
+ * add_security_headers(), except the empty 2xx answers of
+ * http_reply_empty(), which get Cache-Control: no-store only.
  *
  * A response is queued on the handler's second call at the earliest (the
  * first call only sets up struct req): MHD 0.9.75 answers "Connection:
@@ -145,6 +146,9 @@ req_free(struct req *r)
 	for (size_t i = 0; i < r->n_owned; i++)
 		free(r->owned[i]);
 	free(r->owned);
+	for (size_t i = 0; i < 2 * r->n_form; i++)
+		free(r->form[i]);
+	free(r->form);
 	buf_cleanup(&r->body);
 	buf_cleanup(&r->out);
 	for (int i = 0; i < r->n_hdrs; i++) {
@@ -248,6 +252,111 @@ http_query(struct req *r, const char *name, const char **val)
 	return SU_OK;
 }
 
+/* form_decode() decodes one name or value of a form body: '+' is a space,
+ * %XX strictly; NULL on a broken escape or an encoded NUL. Caller frees. */
+static char *
+form_decode(const char *in, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '+') {
+			out[o++] = ' ';
+		} else if (in[i] != '%') {
+			if (in[i] == '\0')
+				goto bad;
+			out[o++] = in[i];
+		} else {
+			if (i + 2 >= n || hexdigit(in[i + 1]) < 0 || hexdigit(in[i + 2]) < 0)
+				goto bad;
+			out[o] = (char)(hexdigit(in[i + 1]) << 4 | hexdigit(in[i + 2]));
+			if (out[o] == '\0')
+				goto bad;
+			o++;
+			i += 2;
+		}
+	}
+	out[o] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* form_parse() splits r->body once into r->form; r->form_state 1 (parsed)
+ * or -1 (not form-encoded, or broken: every lookup then fails). */
+static void
+form_parse(struct req *r)
+{
+	const char *ct = http_header(r, "Content-Type");
+	const char *p, *end;
+	static const char want[] = "application/x-www-form-urlencoded";
+
+	r->form_state = -1;
+	if (r->body.len == 0 || r->body.data == NULL) {
+		r->form_state = 1;
+		return;
+	}
+	p = r->body.data;
+	end = r->body.data + r->body.len;
+	if (ct == NULL || strncasecmp(ct, want, sizeof(want) - 1) != 0 ||
+	    (ct[sizeof(want) - 1] != '\0' && ct[sizeof(want) - 1] != ';' &&
+	     ct[sizeof(want) - 1] != ' '))
+		return;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *seg_end = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(seg_end - p));
+		char **grown;
+
+		if (seg_end == p) { /* an empty segment ("a=1&&b=2", a trailing '&') */
+			p = seg_end + 1;
+			continue;
+		}
+		if (eq == p)
+			return; /* a field without a name */
+		grown = realloc(r->form, (r->n_form + 1) * 2 * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		r->form = grown;
+		r->form[2 * r->n_form] = form_decode(p, (size_t)((eq ? eq : seg_end) - p));
+		r->form[2 * r->n_form + 1] =
+			eq ? form_decode(eq + 1, (size_t)(seg_end - eq - 1)) : strdup("");
+		r->n_form++;
+		if (r->form[2 * r->n_form - 2] == NULL || r->form[2 * r->n_form - 1] == NULL)
+			return;
+		p = seg_end + 1;
+	}
+	r->form_state = 1;
+}
+
+/* http_form(): see http.h. */
+enum su_rc
+http_form(struct req *r, const char *name, const char **val)
+{
+	const char *found = NULL;
+
+	*val = NULL;
+	if (r->form_state == 0)
+		form_parse(r);
+	if (r->form_state != 1)
+		return SU_EINVAL;
+	for (size_t i = 0; i < r->n_form; i++) {
+		if (strcmp(r->form[2 * i], name) != 0)
+			continue;
+		if (found != NULL)
+			return SU_EINVAL;
+		found = r->form[2 * i + 1];
+	}
+	if (found == NULL)
+		return SU_ENOTFOUND;
+	*val = found;
+	return SU_OK;
+}
+
 struct qs_ctx {
 	struct buf *out;
 	enum su_rc rc;
@@ -341,6 +450,14 @@ http_reply_text(struct req *r, int status, const char *text)
 	buf_puts(&r->out, "\n");
 }
 
+/* http_reply_empty(): see http.h. ctype stays NULL: send_reply() knows the
+ * answer by that. */
+void
+http_reply_empty(struct req *r, int status)
+{
+	reply_set(r, status, NULL);
+}
+
 void
 http_reply_json(struct req *r, int status, json_t *j)
 {
@@ -414,9 +531,16 @@ send_reply(struct MHD_Connection *conn, struct req *r)
 					       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
-	add_security_headers(resp, r->app);
-	if (r->ctype)
-		MHD_add_response_header(resp, "Content-Type", r->ctype);
+	if (r->ctype == NULL && r->out.len == 0 && r->status >= 200 && r->status < 300) {
+		/* http_reply_empty(): no document, so of the security headers only
+		 * the one that still means something (each header costs MHD three
+		 * allocations, and /check answers are the hot path) */
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	} else {
+		add_security_headers(resp, r->app);
+		if (r->ctype)
+			MHD_add_response_header(resp, "Content-Type", r->ctype);
+	}
 	for (int i = 0; i < r->n_hdrs; i++)
 		if (r->hdrs[i].name && r->hdrs[i].value)
 			MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);

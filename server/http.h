@@ -52,6 +52,15 @@ struct req {
 	/* strings decoded for this request (query values), freed with it */
 	char **owned;
 	size_t n_owned;
+	/* the admin console (h_admin.c), filled by route_dispatch() for /admin routes */
+	char admin_user[257];    /* the signed-in admin's name; "" when no admin session */
+	char csrf[48];           /* the token forms must carry (field "csrf" or header
+				  * X-CSRF-Token): the admin session's; on the sign-in
+				  * pages (no session) the pre-session one; "" when none */
+	/* the form fields of the body (http_form()), parsed once, freed with it */
+	char **form;             /* name, value, name, value, ... */
+	size_t n_form;           /* number of fields */
+	int form_state;          /* 0 not parsed yet, 1 parsed, -1 broken body */
 };
 
 struct http_daemon;
@@ -71,6 +80,13 @@ const char *http_header(struct req *r, const char *name);
  * sent it: libmicrohttpd's own unescaping is switched off so that the
  * forward-auth path sees exactly the bytes the proxy saw. */
 enum su_rc http_query(struct req *r, const char *name, const char **val);
+/* http_form() gets a field of an application/x-www-form-urlencoded body
+ * (r->body; parsed once, on the first call): SU_OK with *val (owned by the
+ * request), SU_ENOTFOUND (also for an empty body), or SU_EINVAL when the
+ * field appears more than once, or the body is not form-encoded
+ * (Content-Type), or any part of it is broken (bad %XX, an encoded NUL, a
+ * field without a name). '+' is a space. */
+enum su_rc http_form(struct req *r, const char *name, const char **val);
 /* http_query_string() appends "?k=v&..." rebuilt from the raw query
  * arguments (nothing when there are none). */
 enum su_rc http_query_string(struct req *r, struct buf *out);
@@ -86,6 +102,12 @@ void http_header_add(struct req *r, const char *name, const char *value);
 void http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
 		     int64_t max_age);
 void http_reply_text(struct req *r, int status, const char *text);
+/* http_reply_empty() answers status (2xx) with no body and no content
+ * type, for proxies and API clients: such an answer carries Cache-Control:
+ * no-store and the handler's headers, not the browser security headers
+ * (there is no document for them to protect). nginx's auth_request keeps
+ * the upstream connection alive only when the answer has no body. */
+void http_reply_empty(struct req *r, int status);
 /* http_reply_json() takes ownership of j (decref'd). */
 void http_reply_json(struct req *r, int status, json_t *j);
 /* http_reply_error_json() answers {"error": msg}. */

@@ -2,7 +2,8 @@
 /*
  * main.c: the command line (SPEC 4): stepupd [-c FILE] [serve |
  * check-config | policy import FILE | policy export | session list |
- * session revoke ID | version]. `serve` loads and checks everything before
+ * session revoke ID | admin passwd NAME | admin remove NAME | admin list |
+ * version]. `serve` loads and checks everything before
  * it listens (config, secret key, API keys, templates, database
  * migrations), then waits for SIGTERM/SIGINT and stops cleanly.
  */
@@ -17,9 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adminpw.h"
 #include "app.h"
 #include "cfg.h"
 #include "events.h"
+#include "handlers.h"
 #include "http.h"
 #include "httpc.h"
 #include "idp.h"
@@ -27,6 +30,7 @@
 #include "policy.h"
 #include "saml.h"
 #include "store.h"
+#include "store_admin.h"
 #include "store_policy.h"
 #include "tmpl.h"
 #include "xcrypt.h"
@@ -42,7 +46,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: stepupd [-c FILE] [serve | check-config | policy import FILE | policy export |\n"
-			"               session list | session revoke ID | version]\n");
+			"               session list | session revoke ID | admin passwd NAME |\n"
+			"               admin remove NAME | admin list | version]\n");
 }
 
 static bool
@@ -155,6 +160,85 @@ cmd_session(struct app *a, int argc, char **argv)
 		rv = 2;
 	}
 out:
+	store_close(st);
+	return rv;
+}
+
+/* cmd_admin() manages local admin accounts (docs/admin.md): `passwd NAME`
+ * reads the new password as one line from stdin (no echo on a terminal;
+ * never printed or logged), `remove NAME`, `list`. */
+static int
+cmd_admin(struct app *a, int argc, char **argv)
+{
+	struct store *st = NULL;
+	char pw[ADMINPW_MAX_LEN + 2], hash[ADMINPW_ENCODED_MAX];
+	int rv = 1;
+	bool created = false;
+	enum su_rc rc;
+
+	if (argc < 1 || (strcmp(argv[0], "list") == 0 ? argc != 1 : argc != 2)) {
+		usage();
+		return 2;
+	}
+	if (argc == 2 && !h_text_valid(argv[1], 256)) {
+		fprintf(stderr, "stepupd: an admin name is 1 to 256 characters without control characters\n");
+		return 2;
+	}
+	if (strcmp(argv[0], "passwd") == 0) {
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "New password for %s (at least %d characters): ", argv[1],
+				ADMINPW_MIN_LEN);
+		rc = adminpw_read(stdin, pw, sizeof(pw));
+		if (rc != SU_OK || strlen(pw) > ADMINPW_MAX_LEN || !adminpw_acceptable(pw)) {
+			fprintf(stderr, "stepupd: %s\n",
+				rc == SU_EIO ? "no password on stdin"
+					     : "refused: a password has 12 to 1024 characters, none of them control characters");
+			explicit_bzero(pw, sizeof(pw));
+			return 1;
+		}
+		rc = adminpw_hash(pw, hash, sizeof(hash));
+		explicit_bzero(pw, sizeof(pw));
+		if (rc != SU_OK) {
+			fprintf(stderr, "stepupd: the password could not be hashed\n");
+			return 1;
+		}
+	}
+	if (open_store(a, &st) != 0)
+		return 1;
+	if (strcmp(argv[0], "passwd") == 0) {
+		if (store_admin_user_set(st, argv[1], hash, (int64_t)time(NULL), &created) != SU_OK)
+			goto out;
+		store_audit(st, (int64_t)time(NULL), "admin_passwd", NULL, argv[1], NULL, NULL, "ok",
+			    created ? "admin created from the command line"
+				    : "password changed from the command line");
+		printf("%s admin %s\n", created ? "created" : "password changed for", argv[1]);
+		rv = 0;
+	} else if (strcmp(argv[0], "remove") == 0) {
+		rc = store_admin_user_remove(st, argv[1]);
+		if (rc == SU_ENOTFOUND)
+			fprintf(stderr, "stepupd: no admin %s\n", argv[1]);
+		if (rc != SU_OK)
+			goto out;
+		store_audit(st, (int64_t)time(NULL), "admin_remove", NULL, argv[1], NULL, NULL, "ok",
+			    "removed from the command line");
+		printf("removed admin %s\n", argv[1]);
+		rv = 0;
+	} else if (strcmp(argv[0], "list") == 0) {
+		struct store_admin_user *v = NULL;
+		size_t n = 0;
+
+		if (store_admin_user_list(st, &v, &n) != SU_OK)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", v[i].name);
+		store_admin_user_list_free(v, n);
+		rv = 0;
+	} else {
+		usage();
+		rv = 2;
+	}
+out:
+	explicit_bzero(hash, sizeof(hash));
 	store_close(st);
 	return rv;
 }
@@ -423,6 +507,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "policy") == 0) {
 		rv = cmd_policy(&a, argc - optind, argv + optind);
+		goto out;
+	}
+	if (strcmp(cmd, "admin") == 0) {
+		rv = cmd_admin(&a, argc - optind, argv + optind);
 		goto out;
 	}
 	if (strcmp(cmd, "serve") != 0) {

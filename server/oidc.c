@@ -757,6 +757,10 @@ oidc_check_context(const struct oidc_expect *x, json_t *claims, struct oidc_resu
 	char m1[112] = "", m2[112] = "";
 	bool want_acrs = !oidc_list_empty(x->acrs), want_acr = !oidc_list_empty(x->acr);
 
+	if (!want_acrs && !want_acr && x->no_context) {
+		r->acr = strdup("");
+		return r->acr != NULL ? SU_OK : SU_ENOMEM;
+	}
 	if (!want_acrs && !want_acr) {
 		oidc_seterr(err, errsz, "the context names no acr or acrs");
 		return SU_EINVAL;

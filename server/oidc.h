@@ -74,6 +74,7 @@ struct oidc_expect {
 	int64_t skew;                /* seconds of clock skew allowed (stepupd uses 60) */
 	const char *subject_claim;   /* claim compared with user; "sub" by default */
 	const char *user;            /* NULL: no subject binding */
+	bool no_context;             /* admin sign-in: neither acrs nor acr is asked or checked */
 };
 
 struct oidc_result {

@@ -9,6 +9,7 @@
 
 #include "handlers.h"
 #include "http.h"
+#include "xcrypt.h"
 
 static const struct route routes[] = {
 	{ "GET", "/", R_NONE, h_index },
@@ -28,6 +29,35 @@ static const struct route routes[] = {
 	{ "GET", "/oidc/callback", R_SLOW, h_oidc_callback },
 	{ "GET", "/saml/metadata", R_NONE, h_saml_metadata },
 	{ "POST", "/saml/acs", R_BODY, h_saml_acs },
+	/* the admin console (h_admin.c; docs/admin.md). Every /admin route but
+	 * the sign-in ones needs R_ADMIN, every non-GET one R_CSRF
+	 * (tests/unit/test_route.c checks). Sign-in checks a password or
+	 * waits on the IdP: R_SLOW keeps it off the threads that answer /check. */
+	{ "GET", "/static/admin.css", R_NONE, h_admin_static_css },
+	{ "GET", "/admin/login", R_NONE, h_admin_login_get },
+	{ "POST", "/admin/login", R_CSRF | R_BODY | R_SLOW, h_admin_login_post },
+	{ "GET", "/admin/login/oidc", R_SLOW, h_admin_login_oidc },
+	{ "POST", "/admin/logout", R_ADMIN | R_CSRF | R_BODY, h_admin_logout },
+	{ "GET", "/admin/", R_ADMIN, h_admin_home },
+	{ "GET", "/admin", R_ADMIN, h_admin_home },
+	/* the console's pages (h_admin_sessions.c, h_admin_policies.c,
+	 * h_admin_report.c, h_admin_audit.c, h_admin_idp.c; docs/admin.md) */
+	{ "GET", "/admin/sessions", R_ADMIN, h_admin_sessions },
+	{ "GET", "/admin/session", R_ADMIN, h_admin_session },
+	{ "POST", "/admin/sessions/revoke", R_ADMIN | R_CSRF | R_BODY, h_admin_session_revoke },
+	{ "POST", "/admin/sessions/revoke-user", R_ADMIN | R_CSRF | R_BODY, h_admin_session_revoke_user },
+	{ "GET", "/admin/policies", R_ADMIN, h_admin_policies },
+	{ "GET", "/admin/policies/new", R_ADMIN, h_admin_policy_new },
+	{ "POST", "/admin/policies/new", R_ADMIN | R_CSRF | R_BODY, h_admin_policy_create },
+	{ "GET", "/admin/policies/edit", R_ADMIN, h_admin_policy_edit },
+	{ "POST", "/admin/policies/edit", R_ADMIN | R_CSRF | R_BODY, h_admin_policy_update },
+	{ "POST", "/admin/policies/enable", R_ADMIN | R_CSRF | R_BODY, h_admin_policy_enable },
+	{ "GET", "/admin/policies/delete", R_ADMIN, h_admin_policy_delete_confirm },
+	{ "POST", "/admin/policies/delete", R_ADMIN | R_CSRF | R_BODY, h_admin_policy_delete },
+	{ "GET", "/admin/report", R_ADMIN, h_admin_report },
+	{ "GET", "/admin/audit", R_ADMIN, h_admin_audit },
+	{ "GET", "/admin/idps", R_ADMIN, h_admin_idp },
+	{ "POST", "/admin/idps/check", R_ADMIN | R_CSRF | R_BODY | R_SLOW, h_admin_idp_check },
 };
 
 const struct route *
@@ -49,6 +79,81 @@ bearer_token(struct req *r)
 	while (*h == ' ')
 		h++;
 	return *h ? h : NULL;
+}
+
+/* admin_api() says whether the path is the console's JSON API. */
+static bool
+admin_api(const char *path)
+{
+	return strncmp(path, "/admin/api/", 11) == 0;
+}
+
+/* admin_refuse_csrf() answers a missing or wrong CSRF token. */
+static void
+admin_refuse_csrf(struct req *r)
+{
+	if (admin_api(r->path))
+		http_reply_error_json(r, 403, "missing or wrong CSRF token");
+	else
+		http_reply_error_page(r, 403, "Request refused",
+				      "This form has expired or did not come from this console "
+				      "(missing or wrong CSRF token). Reload the page and try again.");
+}
+
+/* admin_checks() enforces R_ADMIN and R_CSRF for route m (SPEC 2.5): false
+ * when it has answered. */
+static bool
+admin_checks(struct req *r, const struct route *m)
+{
+	bool safe = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+
+	if (strncmp(m->path, "/admin", 6) == 0)
+		h_admin_session_load(r);
+	if ((m->flags & R_ADMIN) && r->admin_user[0] == '\0') {
+		if (admin_api(r->path)) {
+			http_reply_error_json(r, 401, "admin session required");
+		} else if (safe) {
+			struct buf loc, q;
+			enum su_rc rc;
+
+			buf_init(&loc, 8192);
+			buf_init(&q, 8192);
+			rc = buf_puts(&q, r->path);
+			if (rc == SU_OK)
+				rc = http_query_string(r, &q);
+			if (rc == SU_OK)
+				rc = buf_puts(&loc, "/admin/login?next=");
+			for (size_t i = 0; rc == SU_OK && i < q.len; i++) {
+				unsigned char c = (unsigned char)q.data[i];
+
+				if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+				    c == '~' || c == '/')
+					rc = buf_append(&loc, &q.data[i], 1);
+				else
+					rc = buf_printf(&loc, "%%%02X", c);
+			}
+			/* a path too long to carry: come back to the console home */
+			http_redirect(r, 303, rc == SU_OK ? buf_cstr(&loc) : "/admin/login?next=/admin/");
+			buf_cleanup(&q);
+			buf_cleanup(&loc);
+		} else {
+			http_reply_error_page(r, 403, "Sign-in required",
+					      "This needs an admin session. Sign in to the console first.");
+		}
+		return false;
+	}
+	if ((m->flags & R_CSRF) && !safe) {
+		const char *tok = http_header(r, "X-CSRF-Token");
+
+		if (tok == NULL && http_form(r, "csrf", &tok) != SU_OK)
+			tok = NULL;
+		if (tok == NULL || r->csrf[0] == '\0' || !xcrypt_streq(tok, r->csrf)) {
+			admin_refuse_csrf(r);
+			return false;
+		}
+	}
+	return true;
 }
 
 void
@@ -96,6 +201,10 @@ route_dispatch(struct req *r)
 			return;
 		}
 	}
+	/* checked once, on the daemon thread: what they fill in stays in r */
+	if ((match->flags & (R_ADMIN | R_CSRF) || strncmp(match->path, "/admin", 6) == 0) &&
+	    !r->on_slow_thread && !admin_checks(r, match))
+		return;
 	if ((match->flags & R_SLOW) && !r->on_slow_thread) {
 		r->defer = true;
 		return;

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <lasso/debug.h>
@@ -146,6 +147,7 @@ saml_glog(const gchar *domain, GLogLevelFlags level, const gchar *message, gpoin
 
 /* ---------------------------------------------------------------- start-up */
 
+/* saml_global_init(): see saml.h. */
 enum su_rc
 saml_global_init(char *err, size_t errsz)
 {
@@ -179,6 +181,7 @@ saml_global_init(char *err, size_t errsz)
 	return SU_OK;
 }
 
+/* saml_global_cleanup(): see saml.h. */
 void
 saml_global_cleanup(void)
 {
@@ -417,6 +420,7 @@ out:
 	return rc;
 }
 
+/* saml_sp_free(): see saml.h. */
 void
 saml_sp_free(struct saml_sp *sp)
 {
@@ -459,6 +463,7 @@ saml_sp_idp_find(struct saml_sp *sp, char *err, size_t errsz)
 	return sp->idp_entity_id ? SU_OK : SU_ENOMEM;
 }
 
+/* saml_sp_new(): see saml.h. */
 enum su_rc
 saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp **out, char *err,
 	    size_t errsz)
@@ -573,18 +578,21 @@ out:
 	return rc;
 }
 
+/* saml_sp_metadata(): see saml.h. */
 const char *
 saml_sp_metadata(const struct saml_sp *sp)
 {
 	return sp->metadata;
 }
 
+/* saml_sp_idp_entity_id(): see saml.h. */
 const char *
 saml_sp_idp_entity_id(const struct saml_sp *sp)
 {
 	return sp->idp_entity_id;
 }
 
+/* saml_sp_acs_url(): see saml.h. */
 const char *
 saml_sp_acs_url(const struct saml_sp *sp)
 {
@@ -608,6 +616,7 @@ saml_comparison_str(enum cfg_comparison c)
 	}
 }
 
+/* saml_authn_request(): see saml.h. */
 enum su_rc
 saml_authn_request(struct saml_sp *sp, const struct saml_authn *a, char **url,
 		   char request_id[SAML_REQUEST_ID_LEN + 1], char *err, size_t errsz)
@@ -692,6 +701,7 @@ out:
 
 /* ---------------------------------------------------------------- pure checks */
 
+/* saml_result_cleanup(): see saml.h. */
 void
 saml_result_cleanup(struct saml_result *res)
 {
@@ -706,6 +716,7 @@ saml_result_cleanup(struct saml_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* saml_time_parse(): see saml.h. */
 enum su_rc
 saml_time_parse(const char *s, int64_t *out)
 {
@@ -773,6 +784,7 @@ saml_rank(const char *ref, const char *const *order)
 	return -1;
 }
 
+/* saml_class_ref_ok(): see saml.h. */
 bool
 saml_class_ref_ok(const char *got, const char *const *requested, enum cfg_comparison cmp,
 		  const char *const *order)
@@ -1439,6 +1451,7 @@ saml_attribute_subject(const xmlNode *as, const struct saml_expect *x, struct sa
 	return res->subject ? SU_OK : SU_ENOMEM;
 }
 
+/* saml_doc_check(): see saml.h. */
 enum su_rc
 saml_doc_check(const struct saml_doc *d, const struct saml_expect *x, struct saml_result *res,
 	       char *err, size_t errsz)
@@ -1549,6 +1562,7 @@ saml_contains(const void *p, size_t n, const char *s)
 	return false;
 }
 
+/* saml_doc_parse(): see saml.h. */
 enum su_rc
 saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, size_t errsz)
 {
@@ -1570,6 +1584,28 @@ saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, si
 	if (i == len || p[i] != '<') {
 		saml_err(err, errsz, "Response: not a UTF-8 XML document");
 		return SU_EINVAL;
+	}
+	/* an XML declaration may only name UTF-8: libxml2 would switch to any
+	 * other encoding (UTF-7 ...) in which "<!DOCTYPE" has other bytes */
+	if (len - i >= 5 && memcmp(p + i, "<?xml", 5) == 0) {
+		size_t k = i + 5, end;
+
+		while (k + 1 < len && !(p[k] == '?' && p[k + 1] == '>'))
+			k++;
+		end = k;
+		for (k = i + 5; k + 8 <= end; k++) {
+			if (memcmp(p + k, "encoding", 8) != 0)
+				continue;
+			k += 8;
+			while (k < end && (p[k] == ' ' || p[k] == '=' || p[k] == '"' || p[k] == '\''))
+				k++;
+			if (end - k < 5 || strncasecmp((const char *)p + k, "utf-8", 5) != 0 ||
+			    (p[k + 5] != '"' && p[k + 5] != '\'')) {
+				saml_err(err, errsz, "Response: only UTF-8 is accepted");
+				return SU_EINVAL;
+			}
+			break;
+		}
 	}
 	if (saml_contains(xml, len, "<!DOCTYPE") || saml_contains(xml, len, "<!ENTITY")) {
 		saml_err(err, errsz, "DOCTYPE: a document type declaration is refused (XXE, entity expansion)");
@@ -1600,6 +1636,7 @@ out:
 	return rc;
 }
 
+/* saml_doc_free(): see saml.h. */
 void
 saml_doc_free(struct saml_doc *d)
 {
@@ -1686,6 +1723,7 @@ out:
 	return rc;
 }
 
+/* saml_response_check(): see saml.h. */
 enum su_rc
 saml_response_check(struct saml_sp *sp, const char *saml_response, const struct saml_expect *x,
 		    struct saml_result *res, char *err, size_t errsz)
@@ -1775,6 +1813,7 @@ bad:
 	return NULL;
 }
 
+/* saml_form_parse(): see saml.h. */
 enum su_rc
 saml_form_parse(const char *body, size_t len, char **saml_response, char **relay_state, char *err,
 		size_t errsz)

@@ -168,16 +168,22 @@ struct store_migration {
 };
 
 /* store_hash_ok() is true when h is exactly 64 lowercase hex characters
- * (the form xcrypt_sha256_hex() writes). NULL is never ok. */
+ * (the form xcrypt_sha256_hex() writes). NULL is never ok. Branch-free over
+ * the digits: a SHA-256's digits are random, so a test per digit would
+ * mispredict on every other one (this runs on every /check). */
 static bool
 store_hash_ok(const char *h)
 {
+	unsigned bad = 0;
+
 	if (h == NULL || strnlen(h, 65) != 64)
 		return false;
-	for (size_t i = 0; i < 64; i++)
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
-			return false;
-	return true;
+	for (size_t i = 0; i < 64; i++) {
+		unsigned c = (unsigned char)h[i];
+
+		bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+	}
+	return bad == 0;
 }
 
 /* store_opt_hash_ok() accepts NULL or "" (no session) or a valid hash. */

@@ -64,6 +64,7 @@ ss_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* store_saml_assertion_use(): see store_saml.h. */
 enum su_rc
 store_saml_assertion_use(struct store *s, const char *assertion_id, const char *provider,
 			 int64_t now, int64_t expires_at)
@@ -99,6 +100,7 @@ out:
 	return rc;
 }
 
+/* store_saml_purge(): see store_saml.h. */
 enum su_rc
 store_saml_purge(struct store *s, int64_t now)
 {

@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define TMPL_MAX 64
+#define TMPL_MAX 256
 #define TMPL_FILE_MAX (256 * 1024)
 
 struct tmpl {

@@ -51,5 +51,8 @@ done
 for t in tests/interop/test_*.sh; do
 	[ -f "$t" ] && run_one "interop/$(basename "$t" .sh)" 900 bash "$t"
 done
+for t in tests/browser/test_*.sh; do
+	[ -f "$t" ] && run_one "browser/$(basename "$t" .sh)" 900 bash "$t"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -167,8 +167,22 @@ newsess=$(awk '$6=="stepup_session"{print $7}' "$jar" | tail -1)
 is "a fresh session cookie was set" "$(( ${#newsess} >= 22 ))" 1
 is "the new session is elevated" "$(check_status "$newsess" saml-mfa)" 200
 
+# --- the proxy's path: /check gives the start URL and the SAML challenge
+hdrs=$(curl -s -D - -o /dev/null -H 'X-Stepup-Session: sess-11' -H 'X-Stepup-Context: saml-mfa' \
+	-H 'X-Original-URI: /files/report.pdf' -H 'Host: 127.0.0.1:8088' "$SU/check" | tr -d '\r')
+has "check names the class ref in the challenge" "$hdrs" "acr_values=\"$CR_MFA\""
+loc=$(echo "$hdrs" | sed -n 's/^X-Stepup-Location: //p')
+saml_browse "$TMP/jar11" "$loc"
+is "the start URL from /check completes a SAML step-up" "$HOP_CODE" 303
+is "and /check then answers 200" "$(check_status sess-11 saml-mfa)" 200
+
+# --- LASSO_FLAG (no-verify-signature would switch off Lasso's signature checks)
+out=$(LASSO_FLAG=no-verify-signature timeout 20 "$ROOT/$BUILD/stepupd" -c "$TMP/stepupd.conf" serve 2>&1)
+is "stepupd refuses to start when LASSO_FLAG is set" "$?" 1
+has "and says why" "$out" "LASSO_FLAG is set"
+
 # --- audit
-is "the successful SAML step-ups are audited" "$(db_count "select count(*) from audit where event='acs' and outcome='elevated'")" 6
+is "the successful SAML step-ups are audited" "$(db_count "select count(*) from audit where event='acs' and outcome='elevated'")" 7
 is "refused ACS posts are audited" "$(( $(db_count "select count(*) from audit where event='acs' and outcome='denied'") >= 10 ))" 1
 
 done_testing

@@ -860,6 +860,10 @@ static char *make_id_token(const struct code_rec *c)
 		free(email);
 	}
 	json_object_set_new(p, "azp", json_string(f == F_WRONG_AZP ? "some-other-client" : c->client_id));
+	/* groups, for stepupd's admin sign-in: only "root-admin" is an admin */
+	json_object_set_new(p, "groups", strcmp(c->user, "root-admin") == 0
+						 ? json_pack("[ss]", "staff", "stepupd-admins")
+						 : json_pack("[s]", "staff"));
 
 	payload = json_compact(p);
 	json_decref(p);

@@ -214,6 +214,7 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* xstrdup() copies s ("" for NULL) or dies. */
 static char *
 xstrdup(const char *s)
 {
@@ -232,6 +233,7 @@ set_str(char **slot, const char *s)
 	*slot = s ? xstrdup(s) : NULL;
 }
 
+/* read_file() reads a whole file (at most 1 MiB) or dies. */
 static char *
 read_file(const char *path)
 {
@@ -270,6 +272,7 @@ pem_body(const char *pem)
 	return out;
 }
 
+/* html_escape() escapes s for an HTML attribute (malloc'd). */
 static char *
 html_escape(const char *s)
 {
@@ -302,6 +305,7 @@ iso(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* glog_quiet() prints Lasso/libxml2/xmlsec warnings and errors, drops the rest. */
 static void
 glog_quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
 {
@@ -326,6 +330,7 @@ glog_quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer
 	" </md:IDPSSODescriptor>\n" \
 	"</md:EntityDescriptor>\n"
 
+/* build_idp() makes the IdP metadata and the two LassoServers (good and evil key). */
 static void
 build_idp(void)
 {
@@ -365,6 +370,7 @@ struct fetch {
 	size_t len;
 };
 
+/* fetch_write() is libcurl's write callback into a bounded buffer. */
 static size_t
 fetch_write(char *p, size_t sz, size_t n, void *cls)
 {
@@ -430,6 +436,7 @@ load_sp(void)
 
 /* ------------------------------------------------------------------ class refs */
 
+/* rank() is the strength of a class ref: PPT 0, MobileTwoFactorContract 1, else -1. */
 static int
 rank(const char *c)
 {
@@ -583,6 +590,7 @@ set_status(LassoProfile *p, const char *second)
 	LASSO_SAMLP2_RESPONSE(p->response)->Assertion = NULL;
 }
 
+/* replace() sets a Lasso node string field to a copy of v (NULL clears it). */
 static void
 replace(char **field, const char *v)
 {
@@ -770,6 +778,8 @@ struct req {
 	bool started;
 };
 
+/* uri_log() keeps the raw request URI (the Redirect binding's signature covers the
+ * query exactly as sent) as the request's state. */
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -782,6 +792,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
+/* reply() queues a response that takes ownership of body. */
 static enum MHD_Result
 reply(struct MHD_Connection *conn, unsigned status, const char *ctype, char *body)
 {
@@ -800,6 +811,7 @@ reply(struct MHD_Connection *conn, unsigned status, const char *ctype, char *bod
 	return ret;
 }
 
+/* h_fault() shows or sets the fault (GET /_mock/fault?set=NAME). */
 static enum MHD_Result
 h_fault(struct MHD_Connection *conn)
 {
@@ -823,6 +835,7 @@ h_fault(struct MHD_Connection *conn)
 	return reply(conn, 200, "text/plain", xasprintf("%s\n", fault_names[f]));
 }
 
+/* h_user() shows or sets the user the IdP signs in (GET /_mock/user?set=NAME). */
 static enum MHD_Result
 h_user(struct MHD_Connection *conn)
 {
@@ -837,6 +850,7 @@ h_user(struct MHD_Connection *conn)
 	return reply(conn, 200, "text/plain", u);
 }
 
+/* h_last() reports the last request and response (GET /_mock/last). */
 static enum MHD_Result
 h_last(struct MHD_Connection *conn)
 {
@@ -856,6 +870,7 @@ h_last(struct MHD_Connection *conn)
 	return reply(conn, 200, "application/json", s);
 }
 
+/* handler() dispatches one request. */
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -910,6 +925,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	return reply(conn, 404, "text/plain", xasprintf("not found\n"));
 }
 
+/* completed() frees the request state. */
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -941,6 +957,7 @@ usage(void)
 	exit(2);
 }
 
+/* parse_args() reads the command line into cfg. */
 static void
 parse_args(int argc, char **argv)
 {

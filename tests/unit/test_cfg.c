@@ -1028,6 +1028,69 @@ test_alerts(void)
 #undef TEST_SMTP_FROM
 }
 
+/* test_admin() checks the [admin] section (docs/admin.md): defaults, the
+ * OIDC provider and its groups, the session bounds, and the reserved
+ * context name of the admin sign-in. */
+static void
+test_admin(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL;
+	enum su_rc rc;
+
+#define TEST_ADMIN_OP "[provider \"op\"]\ntype = oidc\nissuer = https://op.example\nclient_id = a\nclient_secret = b\n"
+	rc = test_load("noadmin.conf", "[server]\n", &c, &errs);
+	T_OK(rc == SU_OK && c != NULL && c->admin_provider == NULL &&
+		     test_streq(c->admin_group_claim, "groups") && c->admin_groups == NULL &&
+		     c->admin_session_idle == 1800 && c->admin_session_max == 28800 &&
+		     c->admin_throttle_base == 60 && c->admin_context.provider == NULL,
+	     "admin: defaults (local accounts only, groups claim, 30 min idle, 8 h, 60 s base)");
+	cfg_free(c);
+	free(errs);
+	c = NULL;
+	errs = NULL;
+	rc = test_load("admin.conf",
+		       TEST_ADMIN_OP "[admin]\nprovider = op\ngroup_claim = roles\n"
+			       "groups = stepupd-admins ops\nsession_idle = 600\nsession_max = 3600\n"
+			       "throttle_base = 1\n",
+		       &c, &errs);
+	T_OK(rc == SU_OK && c != NULL, "full [admin] loads (%s)", test_flat(errs));
+	if (c != NULL) {
+		T_OK(test_streq(c->admin_provider, "op") && test_streq(c->admin_group_claim, "roles") &&
+			     test_list_eq(c->admin_groups, 2, "stepupd-admins", "ops") &&
+			     c->admin_session_idle == 600 && c->admin_session_max == 3600 &&
+			     c->admin_throttle_base == 1,
+		     "admin: every key read");
+		T_OK(c->admin_context.provider == cfg_provider_find(c, "op") &&
+			     test_streq(c->admin_context.name, CFG_ADMIN_CONTEXT) &&
+			     c->admin_context.acr == NULL && c->admin_context.acrs == NULL &&
+			     c->admin_context.max_age == 0,
+		     "admin: the sign-in context: the provider, no acr, always a fresh login");
+		T_OK(cfg_context_find(c, CFG_ADMIN_CONTEXT) == NULL,
+		     "admin: the sign-in context is not a step-up context");
+	}
+	cfg_free(c);
+	free(errs);
+	test_err("admin provider unknown", "[admin]\nprovider = nope\ngroups = a\n", 2,
+		 "unknown provider \"nope\"");
+	test_err("admin provider saml",
+		 "[provider \"idp\"]\ntype = saml\nmetadata_file = m.xml\nsp_entity_id = x\n"
+		 "sp_key_file = k\nsp_cert_file = c\n[admin]\nprovider = idp\ngroups = a\n",
+		 8, "not an oidc provider");
+	test_err("admin provider without groups", TEST_ADMIN_OP "[admin]\nprovider = op\n", 7,
+		 "provider needs groups");
+	test_err("admin groups without provider", "[admin]\ngroups = a\n", 2,
+		 "groups without provider");
+	test_err("admin session_idle > session_max",
+		 "[admin]\nsession_idle = 7200\nsession_max = 3600\n", 1, "larger than session_max");
+	test_err("admin session_idle 59", "[admin]\nsession_idle = 59\n", 2, "from 60 to 86400");
+	test_err("admin throttle_base 0", "[admin]\nthrottle_base = 0\n", 2, "from 1 to 900");
+	test_err("admin unknown key", "[admin]\npassword = x\n", 2, "unknown key 'password' in [admin]");
+	test_err("a context may not take the admin sign-in's name",
+		 TEST_ADMIN_OP "[context \"__admin__\"]\nprovider = op\nacr = x\n", 6, "reserved");
+#undef TEST_ADMIN_OP
+}
+
 /* test_rm() removes one entry for nftw(). */
 static int
 test_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1055,6 +1118,7 @@ main(void)
 	test_comments();
 	test_cidr();
 	test_alerts();
+	test_admin();
 	nftw(test_dir, test_rm, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }

@@ -352,6 +352,16 @@ test_parse(void)
 	     "UTF-16 is refused (%s)", err);
 	T_OK(saml_doc_parse(latin1, strlen(latin1), &d, err, sizeof(err)) == SU_EINVAL,
 	     "a non-UTF-8 encoding is refused (%s)", err);
+	{
+		static const char utf7[] = "<?xml version=\"1.0\" encoding=\"UTF-7\"?>+ADw-!DOCTYPE r+AD4-<r/>";
+		static const char utf8[] = "<?xml version='1.0' encoding='utf-8'?><r/>";
+
+		T_OK(saml_doc_parse(utf7, strlen(utf7), &d, err, sizeof(err)) == SU_EINVAL && strstr(err, "UTF-8"),
+		     "a UTF-7 declaration (hiding a DOCTYPE) is refused before parsing (%s)", err);
+		T_OK(saml_doc_parse(utf8, strlen(utf8), &d, err, sizeof(err)) == SU_OK, "encoding='utf-8' is fine");
+		saml_doc_free(d);
+		d = NULL;
+	}
 	T_OK(saml_doc_parse("", 0, &d, err, sizeof(err)) != SU_OK, "empty input is refused");
 	T_OK(saml_doc_parse("<a><b></a>", 10, &d, err, sizeof(err)) == SU_EINVAL, "bad XML is refused");
 	T_OK(d == NULL, "nothing is returned on refusal");

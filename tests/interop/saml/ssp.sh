@@ -62,7 +62,7 @@ ssp_stop() {
 	SSP_PID=
 	[ -n "$pid" ] || return 0
 	# setsid made php the leader of its own group when it could; else stop the pid only
-	if [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+	if [ "$(awk '{print $5}' "/proc/$pid/stat" 2>/dev/null)" = "$pid" ]; then
 		kill -TERM -- "-$pid" 2>/dev/null
 	else
 		kill -TERM "$pid" 2>/dev/null
