@@ -49,6 +49,11 @@ if python3 -c "$merge" examples/policies/seed.json demo/policies-extra.json >"$V
 else
 	echo "policy import failed (see $VAR/policy-import.log): nginx decides the context itself" >&2
 fi
+# a demo administrator for the console, with a password made now
+[ -f "$VAR/admin.password" ] || { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VAR/admin.password"; chmod 600 "$VAR/admin.password"; }
+ADMIN_PW=$(cat "$VAR/admin.password")
+echo "$ADMIN_PW" | "$BUILD/stepupd" -c demo/stepupd.conf admin passwd admin >"$VAR/admin.log" 2>&1 ||
+	echo "could not create the demo admin (see $VAR/admin.log)" >&2
 "$BUILD/stepupd" -c demo/stepupd.conf serve >"$VAR/stepupd.log" 2>&1 &
 pids+=($!)
 # nginx in front of the file app, with its own test CA and certificates
@@ -77,6 +82,7 @@ stepupd demo
   mock SAML IdP     http://127.0.0.1:9401/metadata (log: $VAR/mock_saml.log)
   file app (nginx)  http://127.0.0.1:8088/        (config and logs: $VAR/nginx/)
                     https://127.0.0.1:8443/       (mutual TLS; test CA: $VAR/certs/ca.crt)
+  admin console     http://127.0.0.1:8080/admin/   user: admin   password: $ADMIN_PW
   API key           $KEY   (in $VAR/api.keys)
   decisions by      $( [ -z "$CONTEXT_MAP" ] && echo "stepupd's session policies: examples/policies/seed.json + demo/policies-extra.json" || echo "nginx: label Confidential from an unmanaged device needs context c1" )
 

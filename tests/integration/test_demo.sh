@@ -44,6 +44,14 @@ code=$(curl -s -o "$TMP/file2" -w '%{http_code}' --cacert "$C/ca.crt" --cert "$C
 is "demo nginx: a managed device gets the file directly" "$code" 200
 code=$(curl -s -b "$TMP/j2" -o "$TMP/file3" -w '%{http_code}' http://127.0.0.1:8088/files/highly-confidential/merger-plan.txt)
 is "demo nginx: a Highly Confidential file is blocked by policy, even after a step-up" "$code" 403
+# the console with the demo admin the demo printed
+pw=$(awk '/admin console/{print $NF}' "$TMP/demo.out")
+has "demo prints the console link and the admin's password" "$(grep 'admin console' "$TMP/demo.out")" "http://127.0.0.1:8080/admin/"
+csrf=$(curl -s -c "$TMP/aj" -b "$TMP/aj" http://127.0.0.1:8080/admin/login | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+code=$(curl -s -c "$TMP/aj" -b "$TMP/aj" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+	--data-urlencode user=admin --data-urlencode "password=$pw" http://127.0.0.1:8080/admin/login)
+is "the demo admin signs in (303)" "$code" 303
+has "the console lists the demo's elevated sessions" "$(curl -s -b "$TMP/aj" http://127.0.0.1:8080/admin/sessions)" "alice"
 kill -INT -- -"$DEMO" 2>/dev/null
 for _ in $(seq 100); do kill -0 "$DEMO" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$DEMO" 2>/dev/null && { notok "demo stops on Ctrl-C"; kill -KILL -- -"$DEMO"; } || ok "demo stops on Ctrl-C"
