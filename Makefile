@@ -47,11 +47,11 @@ $(BUILD)/stepupd: $(OBJS)
 	@echo '  LD     $@'
 	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(BUILD)/mock_op: tests/mock/mock_op.c | $(BUILD)/obj
+$(BUILD)/mock_op: tests/mock/mock_op.c tests/mock/mock_common.h | $(BUILD)/obj
 	@echo '  CCLD   $@'
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
-$(BUILD)/mock_saml: tests/mock/mock_saml.c | $(BUILD)/obj
+$(BUILD)/mock_saml: tests/mock/mock_saml.c tests/mock/mock_common.h | $(BUILD)/obj
 	@echo '  CCLD   $@'
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 

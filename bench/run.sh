@@ -236,7 +236,7 @@ for round in $(seq "$ROUNDS"); do
 		# shellcheck disable=SC2086
 		measure "$name" "$url$path" "$path" "$n" "$set" $pids
 	done
-	echo "# round $round done"
+	echo "# round $round done (load $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 
 # ---- table
@@ -274,4 +274,11 @@ has su1m su100k &&
 has su1m_cold su100k_cold &&
 	goal "stepupd 1M rps / 100k rps, cold (not a goal: SQLite path)" \
 		"$(ratio "${RPS[su1m_cold]}" "${RPS[su100k_cold]}")" ">=" 0.9
+echo
+echo "for reading the above: CPU per request (steadier than requests/s when the machine is busy)"
+has su100k bare &&
+	printf '%-62s %6.2fx\n' "stepupd /check CPU per request / bare" "$(ratio "$(median su100k 3)" "$(median bare 3)")"
+has ngx_su ngx_bare &&
+	printf '%-62s %6.2fx\n' "nginx+stepupd CPU per request / nginx+bare" \
+		"$(ratio "$(median ngx_su 3)" "$(median ngx_bare 3)")"
 exit 0

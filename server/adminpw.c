@@ -9,6 +9,7 @@
 
 #include <argon2.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -60,13 +61,46 @@ out:
 }
 
 /* adminpw_verify(): see adminpw.h. */
+/* adminpw_param() reads the number after "key=" in the parameter part of
+ * an encoded hash ("$argon2id$v=19$m=65536,t=3,p=1$..."); -1 when absent. */
+static long
+adminpw_param(const char *encoded, const char *key)
+{
+	const char *params = strstr(encoded + 10, "$m=");
+	const char *p;
+	char *end;
+	long v;
+
+	if (params == NULL)
+		return -1;
+	params++;
+	for (p = params; *p && *p != '$'; p++) {
+		if ((p == params || p[-1] == ',') && strncmp(p, key, strlen(key)) == 0) {
+			v = strtol(p + strlen(key), &end, 10);
+			return (end != p + strlen(key) && v >= 0) ? v : -1;
+		}
+	}
+	return -1;
+}
+
+/* adminpw_costs_ok() says whether an encoded hash was made with at least
+ * the costs stepupd uses: a weaker one (planted in the database, or left
+ * from an older setting) is refused rather than checked. */
+static bool
+adminpw_costs_ok(const char *encoded)
+{
+	return adminpw_param(encoded, "m=") >= ADMINPW_M_COST_KIB && adminpw_param(encoded, "t=") >= ADMINPW_T_COST &&
+	       adminpw_param(encoded, "p=") >= 1;
+}
+
 enum su_rc
 adminpw_verify(const char *encoded, const char *pw)
 {
 	int r;
 
 	if (encoded == NULL || pw == NULL || strncmp(encoded, "$argon2id$", 10) != 0 ||
-	    strlen(encoded) >= ADMINPW_ENCODED_MAX || strlen(pw) > ADMINPW_MAX_LEN)
+	    strlen(encoded) >= ADMINPW_ENCODED_MAX || strlen(pw) > ADMINPW_MAX_LEN ||
+	    !adminpw_costs_ok(encoded))
 		return SU_EINVAL;
 	r = argon2id_verify(encoded, pw, strlen(pw));
 	if (r == ARGON2_OK)

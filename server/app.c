@@ -49,8 +49,11 @@ app_api_keys_load(struct app *a, const char *path, char *err, size_t errsz)
 		if (*p == '\0' || *p == '#')
 			continue;
 		colon = strchr(p, ':');
-		if (colon != NULL)
+		if (colon != NULL) {
 			p = colon + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
 		len = strlen(p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			p[--len] = '\0';
@@ -66,6 +69,10 @@ app_api_keys_load(struct app *a, const char *path, char *err, size_t errsz)
 		}
 		keys = grown;
 		keys[n] = strdup(p);
+		if (keys[n] == NULL) {
+			rc = SU_ENOMEM;
+			goto out;
+		}
 		keys[++n] = NULL;
 	}
 	a->api_keys = keys;

@@ -39,4 +39,10 @@ void buf_reset(struct buf *b);
 /* buf_cleanup() frees b's memory; b can be reused after buf_init(). */
 void buf_cleanup(struct buf *b);
 
+/* buf_utf8_len() returns the length of the well-formed UTF-8 sequence at
+ * the NUL-terminated text p (1 for ASCII), or 0 when the bytes there are
+ * not one (overlong forms, surrogates, above U+10FFFF, a cut sequence).
+ * It never reads past a NUL (a NUL is not a continuation byte). */
+size_t buf_utf8_len(const unsigned char *p);
+
 #endif

@@ -75,6 +75,7 @@ enum cfg_vtype {
 	CFG_V_HOOK_URL,     /* an absolute http(s) URL; a query is allowed, no fragment */
 	CFG_V_SMTP_URL,     /* smtp://host[:port] or smtps://host[:port] */
 	CFG_V_EMAIL,        /* one plain mail address, local@domain */
+	CFG_V_DOMAIN,       /* a DNS name for a cookie's Domain attribute */
 };
 
 /* which provider types a key applies to */
@@ -104,6 +105,7 @@ static const struct cfg_key cfg_keys_server[] = {
 	{ "threads", CFG_V_UINT, CFG_C(threads), 1, 64, CFG_FOR_ANY },
 	{ "idp_timeout", CFG_V_UINT, CFG_C(idp_timeout), 1, 120, CFG_FOR_ANY },
 	{ "log_level", CFG_V_LOG_LEVEL, CFG_C(log_level), 0, 0, CFG_FOR_ANY },
+	{ "cookie_domain", CFG_V_DOMAIN, CFG_C(cookie_domain), 0, 0, CFG_FOR_ANY },
 	{ NULL, CFG_V_STR, 0, 0, 0, 0 },
 };
 
@@ -1256,6 +1258,17 @@ cfg_apply_kv(struct cfg_loader *L, void *base, const struct cfg_key *k, const st
 		else
 			rc = cfg_set_str((char **)(void *)(field_base + k->off), v);
 		break;
+	case CFG_V_DOMAIN:
+		/* a DNS name: labels of letters, digits and '-', at least two of
+		 * them (browsers refuse a cookie for a top-level domain) */
+		if (v[0] == '.')
+			v++;
+		if (strlen(v) > 253 || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(v) ||
+		    strchr(v, '.') == NULL || strstr(v, "..") != NULL || v[strlen(v) - 1] == '.' || v[0] == '-')
+			cfg_err(L, kv->line, "%s: '%s' is not a domain name like example.com", k->name, kv->value);
+		else
+			rc = cfg_set_str((char **)(void *)(field_base + k->off), v);
+		break;
 	case CFG_V_EMAIL:
 		if (!smtp_address_ok(v))
 			cfg_err(L, kv->line, "%s: '%s' is not a plain mail address (local@domain)",
@@ -1863,6 +1876,7 @@ cfg_free(struct cfg *c)
 	free(c->secret_key_file);
 	free(c->db_path);
 	free(c->log_level);
+	free(c->cookie_domain);
 	cfg_list_free(c->allowed_return_origins);
 	free(c->trusted_proxies);
 	free(c->public_url);

@@ -83,6 +83,7 @@ struct cfg {
 	unsigned connection_timeout; /* seconds, default 30 */
 	unsigned threads;            /* worker threads, default 2 */
 	unsigned idp_timeout;        /* seconds for each outbound call to an IdP, default 10 */
+	char *cookie_domain;         /* Domain of the stepup_session cookie; NULL: host-only */
 	char *log_level;             /* default "info" */
 	/* [database] */
 	char *db_path;               /* absolute; default <dir>/var/stepupd.db */

@@ -33,7 +33,6 @@
 
 #include <jansson.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,40 +148,6 @@ ev_before(struct timespec a, struct timespec b)
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-/* ev_utf8_len() returns the length of the well-formed UTF-8 sequence at p
- * (1 for ASCII), or 0 when the bytes there are not one. Never reads past a
- * NUL (a NUL is not a continuation byte). */
-static size_t
-ev_utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* ev_clean() writes into dst (when not NULL) the copy of src the store and
  * the alerts get: at most max bytes, cut at a character boundary,
  * malformed UTF-8 bytes as '?', control bytes as ' '. Returns its length
@@ -194,7 +159,7 @@ ev_clean(char *dst, const char *src, size_t max)
 	size_t n = 0, k;
 
 	while (*p != '\0') {
-		k = ev_utf8_len(p);
+		k = buf_utf8_len(p);
 		if (k == 0) {
 			if (n + 1 > max)
 				break;
@@ -848,17 +813,6 @@ ev_origin(const char *url, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)(n < outsz ? n : outsz - 1), url);
 }
 
-/* ev_errf() formats a delivery error into err (cut to errsz). */
-static void __attribute__((format(printf, 3, 4)))
-ev_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* ev_send_webhook() posts one alert to the configured webhook: the stored
  * payload plus alert_id and sent_at, signed. */
 static enum su_rc
@@ -908,7 +862,7 @@ ev_send_webhook(const struct store_alert_delivery *d, int64_t now, char *err, si
 		const char *why = strstr(herr, c->alert_webhook_url);
 
 		why = why != NULL ? why + strlen(c->alert_webhook_url) : herr;
-		ev_errf(err, errsz, "webhook %s%s%s", origin, why == herr ? ": " : "", why);
+		log_seterr(err, errsz, "webhook %s%s%s", origin, why == herr ? ": " : "", why);
 		rc = SU_EIO;
 		goto out;
 	}

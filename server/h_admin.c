@@ -235,18 +235,40 @@ out:
 	free(v);
 }
 
+/* admin_error_page() answers msg (escaped) under title: in the console
+ * frame with a way back to the console when an admin is signed in, else in
+ * the signed-out frame with a way to the sign-in page. */
+static void
+admin_error_page(struct req *r, int status, const char *title, const char *msg)
+{
+	bool in = r->admin_user[0] != '\0';
+	const struct tmpl_var v[] = {
+		{ "message", msg },
+		{ "back_href", in ? "/admin/" : "/admin/login" },
+		{ "back_text", in ? "Back to the console" : "Sign in to the console" },
+	};
+
+	if (in)
+		h_admin_page(r, status, title, "admin_error", v, sizeof(v) / sizeof(v[0]));
+	else
+		admin_public_page(r, status, title, "admin_error", v, sizeof(v) / sizeof(v[0]));
+}
+
+/* h_admin_refuse(): see handlers.h. */
+void
+h_admin_refuse(struct req *r, int status, const char *title, const char *msg)
+{
+	if (strncmp(r->path, "/admin/api/", 11) == 0)
+		http_reply_error_json(r, status, msg);
+	else
+		admin_error_page(r, status, title, msg);
+}
+
 /* h_admin_error(): see handlers.h. */
 void
 h_admin_error(struct req *r, int status, const char *msg)
 {
-	const struct tmpl_var v[] = { { "message", msg } };
-
-	if (strncmp(r->path, "/admin/api/", 11) == 0)
-		http_reply_error_json(r, status, msg);
-	else if (r->admin_user[0] != '\0')
-		h_admin_page(r, status, "Error", "admin_error", v, 1);
-	else
-		admin_public_page(r, status, "Error", "admin_error", v, 1);
+	h_admin_refuse(r, status, "Error", msg);
 }
 
 /* GET /static/admin.css: the console's stylesheet (templates/admin.css). */
@@ -572,10 +594,8 @@ h_admin_login_oidc(struct req *r)
 	struct oidc_authz a;
 
 	if (idp == NULL) {
-		admin_public_page(r, 404, "Not configured", "admin_error",
-				  (const struct tmpl_var[]){ { "message",
-							       "Sign-in through an identity provider is not configured ([admin] provider)." } },
-				  1);
+		admin_error_page(r, 404, "Not configured",
+				 "Sign-in through an identity provider is not configured ([admin] provider).");
 		goto out;
 	}
 	if (http_query(r, "next", &next) == SU_EINVAL)
@@ -675,10 +695,8 @@ h_admin_oidc_finish(struct req *r, const struct store_flow *f, const struct cfg_
 		store_audit(r->store, r->now, "admin_login", NULL, subject, NULL, p->name, "denied",
 			    "oidc: not in an admin group");
 		log_info("admin sign-in refused: not in an admin group");
-		admin_public_page(r, 403, "Not an administrator", "admin_error",
-				  (const struct tmpl_var[]){ { "message",
-							       "Your account is not in an admin group: you cannot use this console." } },
-				  1);
+		admin_error_page(r, 403, "Not an administrator",
+				 "Your account is not in an admin group: you cannot use this console.");
 		return;
 	}
 	if (!admin_session_start(r, subject, via))

@@ -25,22 +25,18 @@
 static enum su_rc
 aud_row(const struct store_audit_row *a, struct buf *out)
 {
-	struct buf outc, sess, href;
-	char t[H_AV_TIME_LEN], iso[H_AV_TIME_LEN], hs[16];
+	struct buf outc, sess;
+	char t[H_AV_TIME_LEN], iso[H_AV_TIME_LEN];
 	enum su_rc rc = SU_OK;
 
 	buf_init(&outc, 512);
 	buf_init(&sess, 1024);
-	buf_init(&href, 256);
 	h_av_time(a->ts, t);
 	h_av_iso(a->ts, iso);
 	if (a->outcome != NULL)
 		rc = h_av_badge(&outc, h_av_outcome_kind(a->outcome), a->outcome);
 	if (rc == SU_OK && a->session_hash != NULL) {
-		snprintf(hs, sizeof(hs), "%.10s…", a->session_hash);
-		rc = buf_printf(&href, "/admin/session?h=%.64s", a->session_hash);
-		if (rc == SU_OK)
-			rc = h_av_link(&sess, buf_cstr(&href), "mono small", hs);
+		rc = h_av_session_link(&sess, a->session_hash);
 	}
 	if (rc == SU_OK) {
 		const struct tmpl_var v[] = {
@@ -54,7 +50,6 @@ aud_row(const struct store_audit_row *a, struct buf *out)
 	}
 	buf_cleanup(&outc);
 	buf_cleanup(&sess);
-	buf_cleanup(&href);
 	return rc;
 }
 

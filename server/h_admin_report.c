@@ -163,15 +163,14 @@ rep_outcomes(const struct store_policy_outcomes *d, const struct store_policy_ou
 static enum su_rc
 rep_row(const struct store_policy_match *m, bool all, struct buf *out)
 {
-	struct buf pol, dec, outc, sess, href;
-	char t[H_AV_TIME_LEN], iso[H_AV_TIME_LEN], id[24], hs[16];
+	struct buf pol, dec, outc, sess;
+	char t[H_AV_TIME_LEN], iso[H_AV_TIME_LEN], id[24];
 	enum su_rc rc = SU_OK;
 
 	buf_init(&pol, 4096);
 	buf_init(&dec, 512);
 	buf_init(&outc, 512);
 	buf_init(&sess, 1024);
-	buf_init(&href, 256);
 	h_av_time(m->ts, t);
 	h_av_iso(m->ts, iso);
 	if (all) {
@@ -185,10 +184,7 @@ rep_row(const struct store_policy_match *m, bool all, struct buf *out)
 	if (rc == SU_OK)
 		rc = h_av_badge(&outc, h_av_outcome_kind(m->outcome), h_av_words(m->outcome));
 	if (rc == SU_OK && m->session_hash != NULL) {
-		snprintf(hs, sizeof(hs), "%.10s…", m->session_hash);
-		rc = buf_printf(&href, "/admin/session?h=%.64s", m->session_hash);
-		if (rc == SU_OK)
-			rc = h_av_link(&sess, buf_cstr(&href), "mono small", hs);
+		rc = h_av_session_link(&sess, m->session_hash);
 	}
 	if (rc == SU_OK) {
 		const struct tmpl_var v[] = {
@@ -206,7 +202,6 @@ rep_row(const struct store_policy_match *m, bool all, struct buf *out)
 	buf_cleanup(&dec);
 	buf_cleanup(&outc);
 	buf_cleanup(&sess);
-	buf_cleanup(&href);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
  * (route_dispatch() does, from the route flags), or ever see a session id
  * in clear: sessions are named by the SHA-256 the store keeps.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #define SESS_PER_PAGE 50
 #define SESS_PAGE_MAX (1 << 20)   /* pages beyond are refused (400) */
 #define SESS_TIMELINE_BYTES (640 * 1024) /* rendered timeline rows, at most */
+#define SESS_AMR_MAX 16                  /* amr values shown as tags, at most */
 
 /* ---- helpers shared by the admin pages ---- */
 
@@ -323,6 +325,18 @@ h_av_empty_row(struct buf *out, const char *cols, const char *text)
 	return tmpl_render("admin_empty_row", v, 2, out);
 }
 
+/* h_av_session_link(): see handlers.h. */
+enum su_rc
+h_av_session_link(struct buf *out, const char *hash)
+{
+	char full[65], short_hash[11];
+	const struct tmpl_var v[] = { { "hash", full }, { "short", short_hash } };
+
+	snprintf(full, sizeof(full), "%.64s", hash ? hash : "");
+	snprintf(short_hash, sizeof(short_hash), "%.10s", full);
+	return tmpl_render("admin_session_link", v, 2, out);
+}
+
 /* h_av_option(): see handlers.h. */
 enum su_rc
 h_av_option(struct buf *out, const char *value, const char *label, bool selected)
@@ -352,16 +366,18 @@ sess_state_badge(struct buf *out, enum store_admin_state st)
 	return h_av_badge(out, h_av_outcome_kind(w), w);
 }
 
-/* sess_revoke_button() renders the POST form that revokes one session. */
+/* sess_revoke_button() renders the POST form that revokes one session
+ * (cls: the button's classes: small in a table row). */
 static enum su_rc
 sess_revoke_button(struct req *r, struct buf *out, const char *hash, const char *back,
-		   const char *label)
+		   const char *label, const char *cls)
 {
 	const struct tmpl_var v[] = {
 		{ "csrf", r->csrf }, { "hash", hash }, { "back", back }, { "label", label },
+		{ "class", cls },
 	};
 
-	return tmpl_render("admin_revoke_button", v, 4, out);
+	return tmpl_render("admin_revoke_button", v, 5, out);
 }
 
 /* sess_row() renders one line of the session list. */
@@ -389,7 +405,7 @@ sess_row(struct req *r, struct buf *out, const struct store_admin_session *e)
 		h_av_rel(r->now, e->expires_at, exp_rel);
 	rc = sess_state_badge(&state, e->state);
 	if (rc == SU_OK && e->state == STORE_ADMIN_ACTIVE)
-		rc = sess_revoke_button(r, &actions, e->session_hash, "list", "Revoke");
+		rc = sess_revoke_button(r, &actions, e->session_hash, "list", "Revoke", "danger small");
 	if (rc == SU_OK)
 		rc = h_av_urlenc(&uq, e->user);
 	if (rc == SU_OK) {
@@ -540,25 +556,62 @@ sess_hash_valid(const char *h)
 	return i == 64;
 }
 
+/* sess_amr_tags() renders an elevation's amr (stored as the ID token's JSON
+ * array of strings, e.g. ["pwd","mfa"]) as one tag per value, escaped, at
+ * most SESS_AMR_MAX; text that is not such an array is shown as it is. */
+static enum su_rc
+sess_amr_tags(struct buf *out, const char *amr)
+{
+	json_t *a = NULL, *e;
+	size_t i;
+	bool strings = true;
+	enum su_rc rc = SU_OK;
+
+	if (amr == NULL || amr[0] == '\0')
+		goto out;
+	a = json_loads(amr, JSON_REJECT_DUPLICATES, NULL);
+	json_array_foreach(a, i, e)
+		strings = strings && json_is_string(e);
+	if (!json_is_array(a) || !strings) {
+		const struct tmpl_var v[] = { { "class", "muted" }, { "text", amr } };
+
+		rc = tmpl_render("admin_text", v, 2, out);
+		goto out;
+	}
+	json_array_foreach(a, i, e) {
+		const struct tmpl_var v[] = { { "text", i < SESS_AMR_MAX ? json_string_value(e) : "…" } };
+
+		rc = tmpl_render("admin_tag", v, 1, out);
+		if (rc != SU_OK || i == SESS_AMR_MAX)
+			break;
+	}
+out:
+	json_decref(a);
+	return rc;
+}
+
 /* sess_elevation_row() renders one elevation of the session page. */
 static enum su_rc
 sess_elevation_row(struct req *r, struct buf *out, const struct store_elevation *e)
 {
 	char at[H_AV_TIME_LEN], el[H_AV_TIME_LEN], ex[H_AV_TIME_LEN];
-	struct buf state;
+	struct buf state, amr;
 	const char *w;
 	enum su_rc rc;
 
 	buf_init(&state, 1024);
+	buf_init(&amr, 64 * 1024);
 	h_av_time(e->auth_time, at);
 	h_av_time(e->elevated_at, el);
 	h_av_time(e->expires_at, ex);
 	w = e->revoked_at > 0 ? "revoked" : (e->expires_at > r->now ? "active" : "expired");
 	rc = h_av_badge(&state, h_av_outcome_kind(w), w);
+	if (rc == SU_OK)
+		rc = sess_amr_tags(&amr, e->amr);
 	if (rc == SU_OK) {
 		const struct tmpl_var v[] = {
 			{ "context", e->context }, { "provider", e->provider }, { "acr", e->acr },
-			{ "amr", e->amr && strcmp(e->amr, "[]") != 0 ? e->amr : "" },
+			{ "amr", buf_cstr(&amr) },
 			{ "auth_time", at }, { "elevated", el }, { "expires", ex },
 			{ "state", buf_cstr(&state) },
 		};
@@ -566,6 +619,7 @@ sess_elevation_row(struct req *r, struct buf *out, const struct store_elevation 
 		rc = tmpl_render("admin_elevation_row", v, sizeof(v) / sizeof(v[0]), out);
 	}
 	buf_cleanup(&state);
+	buf_cleanup(&amr);
 	return rc;
 }
 
@@ -762,7 +816,8 @@ h_admin_session(struct req *r)
 		rc = elevated ? sess_state_badge(&state, s.state)
 			      : h_av_badge(&state, "muted", "never elevated");
 	if (rc == SU_OK && elevated && s.state == STORE_ADMIN_ACTIVE)
-		rc = sess_revoke_button(r, &revoke, s.session_hash, "session", "Revoke this session");
+		rc = sess_revoke_button(r, &revoke, s.session_hash, "session", "Revoke this session",
+					"danger");
 	if (rc == SU_OK && s.user != NULL && s.user[0] != '\0') {
 		const struct tmpl_var v[] = { { "csrf", r->csrf }, { "user", s.user } };
 

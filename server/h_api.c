@@ -223,10 +223,11 @@ decisions_list(json_t *o, const char *k, char **out)
 /*
  * POST /api/v1/decisions: the question /check answers, asked as JSON with
  * the activity attributes as members (session, user, context, uri, method,
- * ip, device_tags, groups, app, file_name, file_label, activity). The
- * answer says what /check would do: allow (200), block (403) or step_up
- * (401), the context and the deciding policy. It records nothing: it is a
- * question, not a request that happened.
+ * ip, device_tags, groups, app, file_name, file_label, activity). It
+ * answers 200 with {"decision","context","policy"}: what /check would do
+ * (allow for its 200, block for its 403, step_up for its 401), the context
+ * and the deciding policy. It records nothing: it is a question, not a
+ * request that happened.
  */
 void
 h_api_decisions(struct req *r)

@@ -281,7 +281,7 @@ allow(struct req *r, const struct cfg_context *ctx, const struct store_elevation
 {
 	char expires[24];
 
-	http_reply_text(r, 200, "allowed");
+	http_reply_empty(r, 200);
 	if (e == NULL)
 		return;
 	snprintf(expires, sizeof(expires), "%lld", (long long)e->expires_at);

@@ -70,7 +70,7 @@ h_elevate(struct req *r, const char *event, const struct store_flow *f,
 	if (f->match_key != NULL && events_outcome(r->store, f->match_key, "stepped_up") != SU_OK)
 		log_warn("could not record the step-up outcome of its policy matches");
 	if (new_session[0])
-		http_cookie_set(r, SESSION_COOKIE, new_session, "/", -1);
+		http_cookie_set_domain(r, SESSION_COOKIE, new_session, "/", r->app->cfg->cookie_domain, -1);
 	http_redirect(r, 303, f->return_to);
 	return true;
 }

@@ -101,6 +101,9 @@ void h_admin_page(struct req *r, int status, const char *title, const char *tmpl
 /* h_admin_error() answers an error inside the console frame (plain error
  * page when no admin is signed in; JSON {"error": msg} under /admin/api/). */
 void h_admin_error(struct req *r, int status, const char *msg);
+/* h_admin_refuse() is h_admin_error() with a page title (a refusal the
+ * route answers: CSRF, no admin session), worded for the admin. */
+void h_admin_refuse(struct req *r, int status, const char *title, const char *msg);
 /* h_admin_session_load() is called by route_dispatch() for /admin routes:
  * fills r->admin_user and r->csrf from a valid admin session (the
  * stepup_admin cookie; an expired one is deleted and refused), else
@@ -182,6 +185,9 @@ enum su_rc h_av_notice(struct req *r, struct buf *out);
 enum su_rc h_av_link(struct buf *out, const char *href, const char *cls, const char *text);
 enum su_rc h_av_option(struct buf *out, const char *value, const char *label, bool selected);
 enum su_rc h_av_empty_row(struct buf *out, const char *cols, const char *text);
+/* h_av_session_link() renders a link to a session's page: its hash
+ * shortened (monospace), the full hash in the title. */
+enum su_rc h_av_session_link(struct buf *out, const char *hash);
 /* h_av_pager() renders Newer / Older links: base is the page's URL with its
  * query so far ending in '?' or '&' (URL-encoded by the caller). Nothing
  * when everything fits on one page. */

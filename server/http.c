@@ -7,8 +7,7 @@
  * body is capped at HTTP_MAX_BODY (413), connections at
  * [server] max_connections, and each connection's idle time at
  * [server] connection_timeout. Every response gets the security headers in
- * add_security_headers(), except the empty 2xx answers of
- * http_reply_empty(), which get Cache-Control: no-store only.
+ * add_security_headers().
  *
  * A response is queued on the handler's second call at the earliest (the
  * first call only sets up struct req): MHD 0.9.75 answers "Connection:
@@ -34,6 +33,7 @@
 #include "route.h"
 #include "store.h"
 #include "tmpl.h"
+#include "xcrypt.h"
 
 #define HTTP_HEADER_MEMORY (32 * 1024)
 #define HTTP_MAX_OUT (1024 * 1024)
@@ -183,18 +183,6 @@ count_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* percent_decode() decodes %XX strictly (MHD has already turned '+' into a
  * space). NULL on a broken escape or an encoded NUL. Caller frees. */
 static char *
@@ -210,11 +198,13 @@ percent_decode(const char *in)
 			out[o++] = in[i];
 			continue;
 		}
-		if (i + 2 >= n || hexdigit(in[i + 1]) < 0 || hexdigit(in[i + 2]) < 0) {
+		if (i + 2 >= n || xcrypt_hexval((unsigned char)in[i + 1]) < 0 ||
+		    xcrypt_hexval((unsigned char)in[i + 2]) < 0) {
 			free(out);
 			return NULL;
 		}
-		out[o] = (char)(hexdigit(in[i + 1]) << 4 | hexdigit(in[i + 2]));
+		out[o] = (char)(xcrypt_hexval((unsigned char)in[i + 1]) << 4 |
+				xcrypt_hexval((unsigned char)in[i + 2]));
 		if (out[o] == '\0') {
 			free(out);
 			return NULL;
@@ -270,9 +260,11 @@ form_decode(const char *in, size_t n)
 				goto bad;
 			out[o++] = in[i];
 		} else {
-			if (i + 2 >= n || hexdigit(in[i + 1]) < 0 || hexdigit(in[i + 2]) < 0)
+			if (i + 2 >= n || xcrypt_hexval((unsigned char)in[i + 1]) < 0 ||
+			    xcrypt_hexval((unsigned char)in[i + 2]) < 0)
 				goto bad;
-			out[o] = (char)(hexdigit(in[i + 1]) << 4 | hexdigit(in[i + 2]));
+			out[o] = (char)(xcrypt_hexval((unsigned char)in[i + 1]) << 4 |
+					xcrypt_hexval((unsigned char)in[i + 2]));
 			if (out[o] == '\0')
 				goto bad;
 			o++;
@@ -419,19 +411,28 @@ http_header_add(struct req *r, const char *name, const char *value)
 }
 
 void
-http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
-		int64_t max_age)
+http_cookie_set_domain(struct req *r, const char *name, const char *value, const char *path,
+		       const char *domain, int64_t max_age)
 {
 	struct buf b;
 
 	buf_init(&b, 4096);
 	buf_printf(&b, "%s=%s; Path=%s; HttpOnly; SameSite=Lax", name, value, path);
+	if (domain != NULL)
+		buf_printf(&b, "; Domain=%s", domain);
 	if (max_age >= 0)
 		buf_printf(&b, "; Max-Age=%lld", (long long)max_age);
 	if (r->app->cfg->public_https)
 		buf_puts(&b, "; Secure");
 	http_header_add(r, "Set-Cookie", buf_cstr(&b));
 	buf_cleanup(&b);
+}
+
+void
+http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
+		int64_t max_age)
+{
+	http_cookie_set_domain(r, name, value, path, NULL, max_age);
 }
 
 static void
@@ -531,16 +532,13 @@ send_reply(struct MHD_Connection *conn, struct req *r)
 					       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
-	if (r->ctype == NULL && r->out.len == 0 && r->status >= 200 && r->status < 300) {
-		/* http_reply_empty(): no document, so of the security headers only
-		 * the one that still means something (each header costs MHD three
-		 * allocations, and /check answers are the hot path) */
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	} else {
-		add_security_headers(resp, r->app);
-		if (r->ctype)
-			MHD_add_response_header(resp, "Content-Type", r->ctype);
-	}
+	/* every answer carries the security headers, the empty ones of
+	 * http_reply_empty() too (a body-less 2xx: nginx's auth_request never
+	 * reads a check's body and drops the upstream connection when there is
+	 * one, so /check's 200 has none) */
+	add_security_headers(resp, r->app);
+	if (r->ctype)
+		MHD_add_response_header(resp, "Content-Type", r->ctype);
 	for (int i = 0; i < r->n_hdrs; i++)
 		if (r->hdrs[i].name && r->hdrs[i].value)
 			MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
@@ -673,13 +671,14 @@ http_start(const struct app *app)
 		goto out;
 	d->app = app;
 	d->mhd = MHD_start_daemon(flags, c->listen_port, NULL, NULL, access_handler, (void *)app,
+				  /* first, so that every message of MHD reaches our log */
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MEMORY,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 				  MHD_OPTION_END);
 	if (d->mhd == NULL) {
@@ -692,6 +691,13 @@ http_start(const struct app *app)
 	for (d->n_slow = 0; d->n_slow < SLOW_THREADS; d->n_slow++)
 		if (pthread_create(&d->slow[d->n_slow], NULL, slow_main, (void *)app) != 0)
 			break;
+	if (d->n_slow == 0) {
+		/* slow requests would wait forever: refuse to run like that */
+		log_err("cannot start the slow-work threads");
+		MHD_stop_daemon(d->mhd);
+		free(d);
+		d = NULL;
+	}
 out:
 	freeaddrinfo(ai);
 	return d;

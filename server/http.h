@@ -101,12 +101,15 @@ void http_header_add(struct req *r, const char *name, const char *value);
  * https; max_age < 0 leaves it a session cookie, 0 deletes it. */
 void http_cookie_set(struct req *r, const char *name, const char *value, const char *path,
 		     int64_t max_age);
+/* http_cookie_set_domain() is http_cookie_set() with a Domain attribute
+ * (domain NULL: a host-only cookie). */
+void http_cookie_set_domain(struct req *r, const char *name, const char *value, const char *path,
+			    const char *domain, int64_t max_age);
 void http_reply_text(struct req *r, int status, const char *text);
 /* http_reply_empty() answers status (2xx) with no body and no content
- * type, for proxies and API clients: such an answer carries Cache-Control:
- * no-store and the handler's headers, not the browser security headers
- * (there is no document for them to protect). nginx's auth_request keeps
- * the upstream connection alive only when the answer has no body. */
+ * type, for answers whose status and headers say everything (/check's
+ * 200: nginx auth_request closes the upstream connection of a check whose
+ * body it did not read). The security headers are sent as always. */
 void http_reply_empty(struct req *r, int status);
 /* http_reply_json() takes ownership of j (decref'd). */
 void http_reply_json(struct req *r, int status, json_t *j);

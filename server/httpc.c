@@ -20,13 +20,14 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 /* Defaults used when httpc_global_init() was given nonsense (<= 0). */
 #define HTTPC_DEFAULT_CONNECT_MS 5000L
@@ -89,19 +90,6 @@ httpc_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* httpc_errf() writes a formatted message into err (when there is room). */
-static void __attribute__((format(printf, 3, 4)))
-httpc_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* httpc_header_ok() says whether h is one "Name: value" request header
  * with no control byte, so it cannot add or split headers. */
 static bool
@@ -120,8 +108,18 @@ httpc_header_ok(const char *h)
 	return true;
 }
 
-/* httpc_cancel_cb() aborts the transfer once the caller's cancel flag is
- * set (libcurl calls it about once a second even while nothing moves). */
+/* set by httpc_cancel_all() at shutdown: every call in flight ends */
+static atomic_bool httpc_stopping;
+
+void
+httpc_cancel_all(void)
+{
+	atomic_store(&httpc_stopping, true);
+}
+
+/* httpc_cancel_cb() aborts the transfer once the caller's cancel flag, or
+ * the shutdown flag, is set (libcurl calls it about once a second even
+ * while nothing moves). */
 static int
 httpc_cancel_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		curl_off_t ulnow)
@@ -130,7 +128,7 @@ httpc_cancel_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return atomic_load((const atomic_bool *)clientp) ? 1 : 0;
+	return (atomic_load(&httpc_stopping) || atomic_load((const atomic_bool *)clientp)) ? 1 : 0;
 }
 
 /* httpc_perform() runs one request: a GET when form is NULL, else a POST of
@@ -165,32 +163,32 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 	sink.no_mem = false;
 	if (url == NULL) {
 		rc = SU_EINVAL;
-		httpc_errf(err, errsz, "%s: no URL", method);
+		log_seterr(err, errsz, "%s: no URL", method);
 		goto out;
 	}
 	h = curl_easy_init();
 	if (h == NULL) {
 		rc = SU_ENOMEM;
-		httpc_errf(err, errsz, "%s %s: cannot create a curl handle", method, url);
+		log_seterr(err, errsz, "%s %s: cannot create a curl handle", method, url);
 		goto out;
 	}
 	tmp = curl_slist_append(hdrs, "Accept: application/json");
 	if (tmp == NULL) {
 		rc = SU_ENOMEM;
-		httpc_errf(err, errsz, "%s %s: out of memory", method, url);
+		log_seterr(err, errsz, "%s %s: out of memory", method, url);
 		goto out;
 	}
 	hdrs = tmp;
 	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
 		if (!httpc_header_ok(extra[i])) {
 			rc = SU_EINVAL;
-			httpc_errf(err, errsz, "%s %s: refused a malformed request header", method, url);
+			log_seterr(err, errsz, "%s %s: refused a malformed request header", method, url);
 			goto out;
 		}
 		tmp = curl_slist_append(hdrs, extra[i]);
 		if (tmp == NULL) {
 			rc = SU_ENOMEM;
-			httpc_errf(err, errsz, "%s %s: out of memory", method, url);
+			log_seterr(err, errsz, "%s %s: out of memory", method, url);
 			goto out;
 		}
 		hdrs = tmp;
@@ -218,7 +216,9 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 		   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink) == CURLE_OK;
 	if (setup_ok && ca_file != NULL)
 		setup_ok = curl_easy_setopt(h, CURLOPT_CAINFO, ca_file) == CURLE_OK;
-	if (setup_ok && cancel != NULL)
+	if (cancel == NULL)
+		cancel = &httpc_stopping;
+	if (setup_ok)
 		setup_ok = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, httpc_cancel_cb) == CURLE_OK &&
 			   curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel) == CURLE_OK &&
 			   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
@@ -232,27 +232,27 @@ httpc_perform(const char *method, const char *url, const char *ca_file, const ch
 			   curl_easy_setopt(h, CURLOPT_PASSWORD,
 					    basic_pass != NULL ? basic_pass : "") == CURLE_OK;
 	if (!setup_ok) {
-		httpc_errf(err, errsz, "%s %s: libcurl refused an option", method, url);
+		log_seterr(err, errsz, "%s %s: libcurl refused an option", method, url);
 		goto out;
 	}
 
 	cc = curl_easy_perform(h);
 	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		httpc_errf(err, errsz, "%s %s: response larger than %zu bytes", method, url, max);
+		log_seterr(err, errsz, "%s %s: response larger than %zu bytes", method, url, max);
 		goto out;
 	}
 	if (sink.no_mem) {
 		rc = SU_ENOMEM;
-		httpc_errf(err, errsz, "%s %s: out of memory reading the response", method, url);
+		log_seterr(err, errsz, "%s %s: out of memory reading the response", method, url);
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		httpc_errf(err, errsz, "%s %s: %s", method, url,
+		log_seterr(err, errsz, "%s %s: %s", method, url,
 			   cerr[0] != '\0' ? cerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK) {
-		httpc_errf(err, errsz, "%s %s: no HTTP status", method, url);
+		log_seterr(err, errsz, "%s %s: no HTTP status", method, url);
 		goto out;
 	}
 	rc = SU_OK;
@@ -304,7 +304,7 @@ httpc_post_json(const char *url, const char *ca_file, const char *json, const ch
 	if (all == NULL) {
 		resp->status = 0;
 		buf_init(&resp->body, max);
-		httpc_errf(err, errsz, "POST %s: out of memory", url != NULL ? url : "");
+		log_seterr(err, errsz, "POST %s: out of memory", url != NULL ? url : "");
 		goto out;
 	}
 	all[0] = "Content-Type: application/json";

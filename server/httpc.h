@@ -25,6 +25,10 @@ struct httpc_resp {
 /* httpc_global_init() once at start-up, before threads. */
 enum su_rc httpc_global_init(long connect_timeout_ms, long total_timeout_ms);
 void httpc_global_cleanup(void);
+/* httpc_cancel_all() ends every call in flight within about a second and
+ * refuses new ones' transfers (SIGTERM: stepupd stops within seconds even
+ * when an IdP hangs). */
+void httpc_cancel_all(void);
 
 /* httpc_get() GETs url (Accept: application/json). resp is initialised
  * by the call; free with httpc_resp_cleanup() whatever the result. ca_file

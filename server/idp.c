@@ -28,7 +28,6 @@
 #include "idp.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,19 +83,6 @@ enum idp_endpoint { IDP_EP_AUTHZ, IDP_EP_TOKEN, IDP_EP_JWKS };
 
 /* Algorithms accepted when the provider configures none (SPEC 3: RS256). */
 static const char *const idp_default_algs[] = { "RS256", NULL };
-
-/* idp_errf() writes a formatted message into err when there is room. */
-static void __attribute__((format(printf, 3, 4)))
-idp_errf(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* idp_mono() returns seconds on the monotonic clock (rate limits ignore
  * wall-clock jumps). */
@@ -230,7 +216,7 @@ idp_discovery_fetch(const struct cfg_provider *p, struct oidc_discovery *out, ch
 	while (n > 0 && p->issuer[n - 1] == '/')
 		n--;
 	if (buf_append(&url, p->issuer, n) != SU_OK || buf_puts(&url, IDP_DISCOVERY_PATH) != SU_OK) {
-		idp_errf(err, errsz, "discovery URL too long or out of memory");
+		log_seterr(err, errsz, "discovery URL too long or out of memory");
 		goto out;
 	}
 	rc = httpc_get(buf_cstr(&url), p->ca_file, HTTPC_MAX_BODY, &resp, err, errsz);
@@ -241,7 +227,7 @@ idp_discovery_fetch(const struct cfg_provider *p, struct oidc_discovery *out, ch
 	}
 	if (resp.status != 200) {
 		rc = SU_EIDP;
-		idp_errf(err, errsz, "GET %s: HTTP status %ld", buf_cstr(&url), resp.status);
+		log_seterr(err, errsz, "GET %s: HTTP status %ld", buf_cstr(&url), resp.status);
 		goto out;
 	}
 	/* OIDC Discovery 4.3: the issuer must be identical to the configured one */
@@ -250,7 +236,7 @@ idp_discovery_fetch(const struct cfg_provider *p, struct oidc_discovery *out, ch
 	if (rc != SU_OK) {
 		if (rc != SU_ENOMEM)
 			rc = SU_EIDP;
-		idp_errf(err, errsz, "discovery document from %s refused: %s", buf_cstr(&url), perr);
+		log_seterr(err, errsz, "discovery document from %s refused: %s", buf_cstr(&url), perr);
 		oidc_discovery_cleanup(out);
 		memset(out, 0, sizeof(*out));
 		goto out;
@@ -310,7 +296,7 @@ idp_discovery_endpoint(struct idp *d, enum idp_endpoint which, char **out, char 
 	}
 	if (!d->disc_valid) {
 		rc = frc == SU_ENOMEM ? SU_ENOMEM : SU_EIDP;
-		idp_errf(err, errsz, "%s", ferr[0] != '\0' ? ferr : "no discovery document");
+		log_seterr(err, errsz, "%s", ferr[0] != '\0' ? ferr : "no discovery document");
 		goto unlock;
 	}
 	switch (which) {
@@ -325,13 +311,13 @@ idp_discovery_endpoint(struct idp *d, enum idp_endpoint which, char **out, char 
 		break;
 	}
 	if (src == NULL) {
-		idp_errf(err, errsz, "discovery document lacks an endpoint");
+		log_seterr(err, errsz, "discovery document lacks an endpoint");
 		goto unlock;
 	}
 	*out = strdup(src);
 	if (*out == NULL) {
 		rc = SU_ENOMEM;
-		idp_errf(err, errsz, "out of memory");
+		log_seterr(err, errsz, "out of memory");
 		goto unlock;
 	}
 	rc = SU_OK;
@@ -380,14 +366,14 @@ idp_jwks_fetch(const struct cfg_provider *p, const char *uri, struct jose_keyset
 	}
 	if (resp.status != 200) {
 		rc = SU_EIDP;
-		idp_errf(err, errsz, "GET %s: HTTP status %ld", uri, resp.status);
+		log_seterr(err, errsz, "GET %s: HTTP status %ld", uri, resp.status);
 		goto out;
 	}
 	rc = jose_keyset_parse(buf_cstr(&resp.body), resp.body.len, out, perr, sizeof(perr));
 	if (rc != SU_OK) {
 		if (rc != SU_ENOMEM)
 			rc = SU_EIDP;
-		idp_errf(err, errsz, "JWKS from %s refused: %s", uri, perr);
+		log_seterr(err, errsz, "JWKS from %s refused: %s", uri, perr);
 		*out = NULL;
 		goto out;
 	}
@@ -434,8 +420,8 @@ idp_verify_once(struct idp *d, const char *jwt, json_t **payload, char *err, siz
 
 	pthread_mutex_lock(&d->mu);
 	if (d->ks == NULL) {
-		idp_errf(err, errsz, "no JWKS available (%s)",
-			 d->last_error != NULL ? d->last_error : "not fetched");
+		log_seterr(err, errsz, "no JWKS available (%s)",
+			   d->last_error != NULL ? d->last_error : "not fetched");
 		goto unlock;
 	}
 	algs = d->p->id_token_algs != NULL ? (const char *const *)d->p->id_token_algs
@@ -459,7 +445,7 @@ idp_id_token_verify(struct idp *d, const char *jwt, json_t **payload, char *err,
 	if (payload != NULL)
 		*payload = NULL;
 	if (d == NULL || jwt == NULL || payload == NULL) {
-		idp_errf(err, errsz, "no token");
+		log_seterr(err, errsz, "no token");
 		goto out;
 	}
 	ferr[0] = '\0';
@@ -499,17 +485,17 @@ idp_id_token_verify(struct idp *d, const char *jwt, json_t **payload, char *err,
 	}
 	pthread_mutex_unlock(&d->mu);
 	if (!allowed) {
-		idp_errf(err, errsz, "unknown kid (JWKS refreshed less than %lld s ago)",
-			 (long long)interval);
+		log_seterr(err, errsz, "unknown kid (JWKS refreshed less than %lld s ago)",
+			   (long long)interval);
 		goto out;
 	}
 	frc = idp_jwks_refresh(d, jwks_uri, ferr, sizeof(ferr));
 	rc = idp_verify_once(d, jwt, payload, err, errsz);
 	if (rc == SU_ENOTFOUND) {
 		if (frc == SU_OK)
-			idp_errf(err, errsz, "unknown kid (not in the refreshed JWKS)");
+			log_seterr(err, errsz, "unknown kid (not in the refreshed JWKS)");
 		else
-			idp_errf(err, errsz, "unknown kid (JWKS refresh failed: %s)", ferr);
+			log_seterr(err, errsz, "unknown kid (JWKS refresh failed: %s)", ferr);
 	}
 out:
 	if (rc != SU_OK && payload != NULL && *payload != NULL) {
@@ -583,7 +569,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 		*id_token = NULL;
 	if (d == NULL || code == NULL || code_verifier == NULL || redirect_uri == NULL ||
 	    id_token == NULL) {
-		idp_errf(err, errsz, "token exchange: missing argument");
+		log_seterr(err, errsz, "token exchange: missing argument");
 		goto out;
 	}
 	p = d->p;
@@ -600,7 +586,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 	if (rc == SU_OK)
 		rc = idp_form_add(&form, "code_verifier", code_verifier);
 	if (rc != SU_OK) {
-		idp_errf(err, errsz, "token request: %s", su_rc_str(rc));
+		log_seterr(err, errsz, "token request: %s", su_rc_str(rc));
 		goto out;
 	}
 
@@ -608,7 +594,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 	case CFG_AUTH_SECRET_POST:
 		if (p->client_secret == NULL) {
 			rc = SU_EINVAL;
-			idp_errf(err, errsz, "client_secret_post without a client secret");
+			log_seterr(err, errsz, "client_secret_post without a client secret");
 			goto out;
 		}
 		rc = idp_form_add(&form, "client_id", p->client_id);
@@ -621,7 +607,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 					   token_ep, (long long)idp_wall(), &assertion, perr,
 					   sizeof(perr));
 		if (rc != SU_OK) {
-			idp_errf(err, errsz, "client assertion: %s", perr);
+			log_seterr(err, errsz, "client assertion: %s", perr);
 			goto out;
 		}
 		rc = idp_form_add(&form, "client_id", p->client_id);
@@ -636,7 +622,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 		/* RFC 6749 2.3.1: both parts form-encoded before Basic encoding */
 		if (p->client_secret == NULL) {
 			rc = SU_EINVAL;
-			idp_errf(err, errsz, "client_secret_basic without a client secret");
+			log_seterr(err, errsz, "client_secret_basic without a client secret");
 			goto out;
 		}
 		user = httpc_form_escape(p->client_id);
@@ -645,7 +631,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 		break;
 	}
 	if (rc != SU_OK) {
-		idp_errf(err, errsz, "token request: %s", su_rc_str(rc));
+		log_seterr(err, errsz, "token request: %s", su_rc_str(rc));
 		goto out;
 	}
 
@@ -654,7 +640,7 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 	if (rc != SU_OK) {
 		if (rc != SU_ENOMEM)
 			rc = SU_EIDP;
-		idp_errf(err, errsz, "token request: %s", perr);
+		log_seterr(err, errsz, "token request: %s", perr);
 		goto record;
 	}
 	rc = oidc_token_response_parse(resp.status, buf_cstr(&resp.body), resp.body.len, id_token,
@@ -666,8 +652,8 @@ idp_token_exchange(struct idp *d, const char *code, const char *code_verifier,
 			free(*id_token);
 			*id_token = NULL;
 		}
-		idp_errf(err, errsz, "token request to %s (HTTP %ld): %s", token_ep, resp.status,
-			 perr);
+		log_seterr(err, errsz, "token request to %s (HTTP %ld): %s", token_ep, resp.status,
+			   perr);
 		goto record;
 	}
 	pthread_mutex_lock(&d->mu);

@@ -20,7 +20,6 @@
 #include "jose.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "log.h"
 #include "xcrypt.h"
 
 #define JOSE_MAX_TOKEN (64 * 1024)   /* a compact JWS larger than this is refused */
@@ -78,38 +78,6 @@ static const struct jose_alg jose_algs[] = {
 	{ "ES384", "EC", CJOSE_JWK_EC_P_384, 96 },
 	{ "ES512", "EC", CJOSE_JWK_EC_P_521, 132 },
 };
-
-/* jose_seterr() writes a message into err (when there is room for one). */
-static void __attribute__((format(printf, 3, 4)))
-jose_seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
-/* jose_clean() copies an attacker-supplied value (an alg or kid) for an error
- * message: printable ASCII only, at most outsz-1 bytes, "..." when cut. */
-static const char *
-jose_clean(const char *in, char *out, size_t outsz)
-{
-	size_t i, o = 0;
-
-	if (in == NULL) {
-		snprintf(out, outsz, "(none)");
-		return out;
-	}
-	for (i = 0; in[i] != '\0' && o + 1 < outsz; i++)
-		out[o++] = (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"') ? in[i] : '?';
-	out[o] = '\0';
-	if (in[i] != '\0' && outsz > 4)
-		memcpy(out + outsz - 4, "...", 4);
-	return out;
-}
 
 /* jose_alg_find() returns the table entry for a supported alg, or NULL. */
 static const struct jose_alg *
@@ -381,26 +349,26 @@ jose_keyset_parse(const char *json, size_t len, struct jose_keyset **out, char *
 		goto out;
 	*out = NULL;
 	if (json == NULL || len == 0) {
-		jose_seterr(err, errsz, "JWKS is empty");
+		log_seterr(err, errsz, "JWKS is empty");
 		goto out;
 	}
 	if (len > JOSE_MAX_JWKS) {
-		jose_seterr(err, errsz, "JWKS is too large");
+		log_seterr(err, errsz, "JWKS is too large");
 		goto out;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root)) {
-		jose_seterr(err, errsz, "JWKS is not a JSON object");
+		log_seterr(err, errsz, "JWKS is not a JSON object");
 		goto out;
 	}
 	keys = json_object_get(root, "keys");
 	if (!json_is_array(keys)) {
-		jose_seterr(err, errsz, "JWKS has no keys array");
+		log_seterr(err, errsz, "JWKS has no keys array");
 		goto out;
 	}
 	n = json_array_size(keys);
 	if (n > JOSE_MAX_KEYS) {
-		jose_seterr(err, errsz, "JWKS has too many keys (%zu)", n);
+		log_seterr(err, errsz, "JWKS has too many keys (%zu)", n);
 		goto out;
 	}
 	rc = SU_ENOMEM;
@@ -425,10 +393,10 @@ jose_keyset_parse(const char *json, size_t len, struct jose_keyset **out, char *
 	if (ks->n == 0) {
 		rc = SU_EINVAL;
 		if (skipped > 0)
-			jose_seterr(err, errsz, "JWKS has no usable signing key (%zu skipped, e.g. %s)",
-				    skipped, why);
+			log_seterr(err, errsz, "JWKS has no usable signing key (%zu skipped, e.g. %s)",
+				   skipped, why);
 		else
-			jose_seterr(err, errsz, "JWKS has no keys");
+			log_seterr(err, errsz, "JWKS has no keys");
 		goto out;
 	}
 	*out = ks;
@@ -506,12 +474,12 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 		goto out;
 	*payload = NULL;
 	if (compact == NULL || ks == NULL) {
-		jose_seterr(err, errsz, "no token or no keys");
+		log_seterr(err, errsz, "no token or no keys");
 		goto out;
 	}
 	len = strnlen(compact, JOSE_MAX_TOKEN + 1);
 	if (len > JOSE_MAX_TOKEN) {
-		jose_seterr(err, errsz, "token is too large");
+		log_seterr(err, errsz, "token is too large");
 		goto out;
 	}
 	/* RFC 7515 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(sig) */
@@ -525,7 +493,7 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 		}
 	}
 	if (ndots != 2) {
-		jose_seterr(err, errsz, "token is not a compact JWS (three parts)");
+		log_seterr(err, errsz, "token is not a compact JWS (three parts)");
 		goto out;
 	}
 	hlen = dots[0];
@@ -534,7 +502,7 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 	if (hlen == 0 || plen == 0 || plen % 4 == 1 || !jose_b64url_ok(compact, hlen) ||
 	    !jose_b64url_ok(compact + dots[0] + 1, plen) ||
 	    !jose_b64url_ok(compact + dots[1] + 1, slen)) {
-		jose_seterr(err, errsz, "token is not valid base64url");
+		log_seterr(err, errsz, "token is not valid base64url");
 		goto out;
 	}
 
@@ -546,51 +514,51 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 		goto out;
 	rc = SU_EINVAL;
 	if (xcrypt_b64url_decode(compact, hlen, hbuf, hlen, &i) != SU_OK) {
-		jose_seterr(err, errsz, "token header is not valid base64url");
+		log_seterr(err, errsz, "token header is not valid base64url");
 		goto out;
 	}
 	hdr = json_loadb((const char *)hbuf, i, JSON_REJECT_DUPLICATES, &jerr);
 	if (hdr == NULL || !json_is_object(hdr)) {
-		jose_seterr(err, errsz, "token header is not a JSON object");
+		log_seterr(err, errsz, "token header is not a JSON object");
 		goto out;
 	}
 	alg = json_string_value(json_object_get(hdr, "alg"));
 	if (alg == NULL) {
-		jose_seterr(err, errsz, "token header has no alg");
+		log_seterr(err, errsz, "token header has no alg");
 		goto out;
 	}
 	/* RFC 8725 3.1/3.2, OIDC Core 3.1.3.7 step 7: "none" is never accepted
 	 * and HS* never with an OP's asymmetric key; refused here so cjose never
 	 * builds an HMAC over an RSA/EC key structure. */
 	if (strcasecmp(alg, "none") == 0) {
-		jose_seterr(err, errsz, "alg none refused");
+		log_seterr(err, errsz, "alg none refused");
 		goto out;
 	}
 	if (strncasecmp(alg, "HS", 2) == 0) {
-		jose_seterr(err, errsz, "alg %s refused (symmetric algorithms are never accepted)",
-			    jose_clean(alg, clean, sizeof(clean)));
+		log_seterr(err, errsz, "alg %s refused (symmetric algorithms are never accepted)",
+			   log_clean(alg, clean, sizeof(clean)));
 		goto out;
 	}
 	/* RFC 7515 4.1.11: we understand no extension, so any crit is refused. */
 	if (json_object_get(hdr, "crit") != NULL) {
-		jose_seterr(err, errsz, "crit header refused");
+		log_seterr(err, errsz, "crit header refused");
 		goto out;
 	}
 	a = jose_alg_find(alg);
 	if (a == NULL || !jose_alg_allowed(alg, allowed_algs)) {
-		jose_seterr(err, errsz, "alg %s not allowed", jose_clean(alg, clean, sizeof(clean)));
+		log_seterr(err, errsz, "alg %s not allowed", log_clean(alg, clean, sizeof(clean)));
 		goto out;
 	}
 	v = json_object_get(hdr, "kid");
 	if (v != NULL) {
 		kid = json_string_value(v);
 		if (kid == NULL) {
-			jose_seterr(err, errsz, "kid is not a string");
+			log_seterr(err, errsz, "kid is not a string");
 			goto out;
 		}
 	}
 	if (slen == 0) {
-		jose_seterr(err, errsz, "token has no signature");
+		log_seterr(err, errsz, "token has no signature");
 		goto out;
 	}
 	rc = SU_ENOMEM;
@@ -599,7 +567,7 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 		goto out;
 	rc = SU_EINVAL;
 	if (xcrypt_b64url_decode(compact + dots[1] + 1, slen, sbuf, slen, &sig_len) != SU_OK) {
-		jose_seterr(err, errsz, "token signature is not valid base64url");
+		log_seterr(err, errsz, "token signature is not valid base64url");
 		goto out;
 	}
 
@@ -618,28 +586,28 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 	}
 	if (kid != NULL && !kid_seen) {
 		rc = SU_ENOTFOUND;
-		jose_seterr(err, errsz, "unknown kid %s", jose_clean(kid, clean, sizeof(clean)));
+		log_seterr(err, errsz, "unknown kid %s", log_clean(kid, clean, sizeof(clean)));
 		goto out;
 	}
 	if (kid != NULL && nfit == 0) {
-		jose_seterr(err, errsz, "key %s does not fit alg %s", jose_clean(kid, clean, sizeof(clean)),
-			    a->name);
+		log_seterr(err, errsz, "key %s does not fit alg %s", log_clean(kid, clean, sizeof(clean)),
+			   a->name);
 		goto out;
 	}
 	if (kid == NULL && nfit != 1) {
-		jose_seterr(err, errsz, "no kid and %zu keys for alg %s", nfit, a->name);
+		log_seterr(err, errsz, "no kid and %zu keys for alg %s", nfit, a->name);
 		goto out;
 	}
 
 	jws = cjose_jws_import(compact, len, &cerr);
 	if (jws == NULL) {
-		jose_seterr(err, errsz, "token does not parse");
+		log_seterr(err, errsz, "token does not parse");
 		goto out;
 	}
 	/* Belt and braces: cjose must see the alg we checked. */
 	calg = cjose_header_get(cjose_jws_get_protected(jws), CJOSE_HDR_ALG, &cerr);
 	if (calg == NULL || strcmp(calg, a->name) != 0) {
-		jose_seterr(err, errsz, "token header is ambiguous");
+		log_seterr(err, errsz, "token header is ambiguous");
 		goto out;
 	}
 	for (i = 0; i < ks->n && !verified; i++) {
@@ -653,18 +621,18 @@ jose_jws_verify(const char *compact, const struct jose_keyset *ks, const char *c
 			verified = true;
 	}
 	if (!verified) {
-		jose_seterr(err, errsz, "bad signature");
+		log_seterr(err, errsz, "bad signature");
 		goto out;
 	}
 
 	/* Only now is the payload trusted (RFC 7519 7.2 step 10). */
 	if (!cjose_jws_get_plaintext(jws, &pt, &ptlen, &cerr) || pt == NULL) {
-		jose_seterr(err, errsz, "token has no payload");
+		log_seterr(err, errsz, "token has no payload");
 		goto out;
 	}
 	claims = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, &jerr);
 	if (claims == NULL || !json_is_object(claims)) {
-		jose_seterr(err, errsz, "token payload is not a JSON object");
+		log_seterr(err, errsz, "token payload is not a JSON object");
 		goto out;
 	}
 	*payload = claims;
@@ -749,24 +717,24 @@ jose_rsa_jwk_from_pem(const char *key_file, cjose_jwk_t **out, char *err, size_t
 	*out = NULL;
 	f = fopen(key_file, "r");
 	if (f == NULL) {
-		jose_seterr(err, errsz, "cannot open private key file");
+		log_seterr(err, errsz, "cannot open private key file");
 		goto out;
 	}
 	pk = PEM_read_PrivateKey(f, NULL, jose_pem_nopass, NULL);
 	rc = SU_EINVAL;
 	if (pk == NULL) {
-		jose_seterr(err, errsz, "private key file holds no (unencrypted) PEM private key");
+		log_seterr(err, errsz, "private key file holds no (unencrypted) PEM private key");
 		goto out;
 	}
 	if (!EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_get_bits(pk) < JOSE_MIN_RSA_BITS) {
-		jose_seterr(err, errsz, "private key is not an RSA key of at least 2048 bits");
+		log_seterr(err, errsz, "private key is not an RSA key of at least 2048 bits");
 		goto out;
 	}
 	for (i = 0; i < 8; i++) {
 		rc = jose_bn_param(pk, names[i], &v[i], &vl[i]);
 		/* the CRT parameters are optional; n, e, d are not */
 		if (rc != SU_OK && (i < 3 || rc == SU_ENOMEM)) {
-			jose_seterr(err, errsz, "cannot read the RSA key parameters");
+			log_seterr(err, errsz, "cannot read the RSA key parameters");
 			goto out;
 		}
 	}
@@ -784,7 +752,7 @@ jose_rsa_jwk_from_pem(const char *key_file, cjose_jwk_t **out, char *err, size_t
 	rc = SU_ECRYPTO;
 	*out = cjose_jwk_create_RSA_spec(&spec, &cerr);
 	if (*out == NULL) {
-		jose_seterr(err, errsz, "cjose refused the RSA key");
+		log_seterr(err, errsz, "cjose refused the RSA key");
 		goto out;
 	}
 	rc = SU_OK;
@@ -818,7 +786,7 @@ jose_client_assertion(const char *key_file, const char *kid, const char *client_
 	*out = NULL;
 	if (key_file == NULL || client_id == NULL || aud == NULL || client_id[0] == '\0' ||
 	    aud[0] == '\0') {
-		jose_seterr(err, errsz, "client assertion needs a key file, client_id and audience");
+		log_seterr(err, errsz, "client assertion needs a key file, client_id and audience");
 		goto out;
 	}
 	rc = jose_rsa_jwk_from_pem(key_file, &jwk, err, errsz);
@@ -826,7 +794,7 @@ jose_client_assertion(const char *key_file, const char *kid, const char *client_
 		goto out;
 	rc = xcrypt_random_token(jti, sizeof(jti), 16);
 	if (rc != SU_OK) {
-		jose_seterr(err, errsz, "no randomness for jti");
+		log_seterr(err, errsz, "no randomness for jti");
 		goto out;
 	}
 	rc = SU_ENOMEM;
@@ -845,12 +813,12 @@ jose_client_assertion(const char *key_file, const char *kid, const char *client_
 	if (!cjose_header_set(hdr, CJOSE_HDR_ALG, CJOSE_HDR_ALG_RS256, &cerr) ||
 	    !cjose_header_set(hdr, "typ", "JWT", &cerr) ||
 	    (kid != NULL && kid[0] != '\0' && !cjose_header_set(hdr, CJOSE_HDR_KID, kid, &cerr))) {
-		jose_seterr(err, errsz, "cannot build the assertion header");
+		log_seterr(err, errsz, "cannot build the assertion header");
 		goto out;
 	}
 	jws = cjose_jws_sign(jwk, hdr, (const uint8_t *)body, strlen(body), &cerr);
 	if (jws == NULL || !cjose_jws_export(jws, &compact, &cerr) || compact == NULL) {
-		jose_seterr(err, errsz, "cannot sign the client assertion");
+		log_seterr(err, errsz, "cannot sign the client assertion");
 		goto out;
 	}
 	rc = SU_ENOMEM;

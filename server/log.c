@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* log.c: stderr logging with a level filter; one write(2) per line so lines
- * from worker threads never interleave. */
+ * from worker threads never interleave. Also the error-message helpers
+ * log_seterr() and log_clean() (see log.h); it keeps no state for them. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -58,4 +59,38 @@ log_msg(enum log_level lvl, const char *func, const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
+}
+
+/* log_seterr(): see log.h. */
+void
+log_seterr(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/* log_clean(): see log.h. */
+const char *
+log_clean(const char *in, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+
+	if (in == NULL) {
+		snprintf(out, outsz, "(none)");
+		return out;
+	}
+	for (i = 0; in[i] != '\0' && o + 1 < outsz; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[o++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+	}
+	out[o] = '\0';
+	if (in[i] != '\0' && outsz > 4)
+		memcpy(out + outsz - 4, "...", 4);
+	return out;
 }

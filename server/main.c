@@ -91,6 +91,27 @@ find_datadir(void)
 	return strdup(STEPUPD_DATADIR);
 }
 
+/* parent_dir_make() creates the directory holding path (and its parents,
+ * mode 0700) when it does not exist yet: a fresh install's ./var/. */
+static void
+parent_dir_make(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+}
+
 static int
 load_config(const char *path, struct cfg **c)
 {
@@ -441,6 +462,7 @@ serve(struct app *a)
 		 a->cfg->listen_port, a->cfg->public_url);
 	sigwait(&set, &sig);
 	log_info("signal %d: stopping", sig);
+	httpc_cancel_all(); /* slow-work threads waiting on an IdP end now */
 	rv = 0;
 out:
 	http_stop(d);
@@ -501,6 +523,8 @@ main(int argc, char **argv)
 	if (a.migrations_dir == NULL)
 		goto out;
 	snprintf(a.migrations_dir, strlen(a.datadir) + 16, "%s/db/migrations", a.datadir);
+	if (strcmp(c->db_path, ":memory:") != 0)
+		parent_dir_make(c->db_path);
 	if (strcmp(cmd, "session") == 0) {
 		rv = cmd_session(&a, argc - optind, argv + optind);
 		goto out;
@@ -518,12 +542,13 @@ main(int argc, char **argv)
 		rv = 2;
 		goto out;
 	}
+	parent_dir_make(c->secret_key_file);
 	if (xcrypt_key_load(c->secret_key_file, master, err, sizeof(err)) != SU_OK) {
 		fprintf(stderr, "stepupd: %s\n", err);
 		goto out;
 	}
 	xcrypt_derive(master, "start-token", a.start_key);
-	memset(master, 0, sizeof(master));
+	explicit_bzero(master, sizeof(master));
 	if (c->api_key_file && app_api_keys_load(&a, c->api_key_file, err, sizeof(err)) != SU_OK) {
 		fprintf(stderr, "stepupd: %s\n", err);
 		goto out;

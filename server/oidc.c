@@ -13,13 +13,13 @@
  */
 #include "oidc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
+#include "log.h"
 #include "xcrypt.h"
 
 #define OIDC_MAX_URL 16384            /* longest authorization URL built */
@@ -30,41 +30,6 @@
 #define OIDC_MAX_AMR 2048             /* longest amr JSON text kept */
 #define OIDC_TIME_MAX (1LL << 40)     /* NumericDate values beyond this are refused */
 #define OIDC_IAT_MAX_AGE 600          /* iat may precede the flow by at most this */
-
-/* oidc_seterr() writes a message into err (when there is room for one). */
-static void __attribute__((format(printf, 3, 4)))
-oidc_seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
-/* oidc_clean() copies a value from the network for an error message:
- * printable ASCII only (others become '?'), cut to outsz-1 bytes with "...". */
-static const char *
-oidc_clean(const char *in, char *out, size_t outsz)
-{
-	size_t i, o = 0;
-
-	if (in == NULL) {
-		snprintf(out, outsz, "(none)");
-		return out;
-	}
-	for (i = 0; in[i] != '\0' && o + 1 < outsz; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
-	if (in[i] != '\0' && outsz > 4)
-		memcpy(out + outsz - 4, "...", 4);
-	return out;
-}
 
 /* oidc_list_empty() says whether a NULL-terminated list holds no value. */
 static bool
@@ -348,11 +313,11 @@ oidc_doc_endpoint(json_t *root, const char *name, char **out, char *err, size_t 
 	const char *v = json_string_value(json_object_get(root, name));
 
 	if (v == NULL) {
-		oidc_seterr(err, errsz, "discovery document has no %s", name);
+		log_seterr(err, errsz, "discovery document has no %s", name);
 		return SU_EIDP;
 	}
 	if (!oidc_url_ok(v)) {
-		oidc_seterr(err, errsz, "discovery %s is not an absolute http(s) URL", name);
+		log_seterr(err, errsz, "discovery %s is not an absolute http(s) URL", name);
 		return SU_EIDP;
 	}
 	*out = strdup(v);
@@ -375,27 +340,27 @@ oidc_discovery_parse(const char *body, size_t len, const char *expected_issuer,
 	memset(out, 0, sizeof(*out));
 	if (expected_issuer == NULL) {
 		rc = SU_EINVAL;
-		oidc_seterr(err, errsz, "no issuer configured");
+		log_seterr(err, errsz, "no issuer configured");
 		goto out;
 	}
 	if (body == NULL || len == 0 || len > OIDC_MAX_DOC) {
-		oidc_seterr(err, errsz, "discovery document is empty or too large");
+		log_seterr(err, errsz, "discovery document is empty or too large");
 		goto out;
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root)) {
-		oidc_seterr(err, errsz, "discovery document is not a JSON object");
+		log_seterr(err, errsz, "discovery document is not a JSON object");
 		goto out;
 	}
 	/* OIDC Discovery 4.3: issuer must be identical to the one configured. */
 	iss = json_string_value(json_object_get(root, "issuer"));
 	if (iss == NULL) {
-		oidc_seterr(err, errsz, "discovery document has no issuer");
+		log_seterr(err, errsz, "discovery document has no issuer");
 		goto out;
 	}
 	if (strcmp(iss, expected_issuer) != 0) {
-		oidc_seterr(err, errsz, "discovery issuer %s does not match configured issuer %s",
-			    oidc_clean(iss, c1, sizeof(c1)), oidc_clean(expected_issuer, c2, sizeof(c2)));
+		log_seterr(err, errsz, "discovery issuer %s does not match configured issuer %s",
+			   log_clean(iss, c1, sizeof(c1)), log_clean(expected_issuer, c2, sizeof(c2)));
 		goto out;
 	}
 	rc = SU_ENOMEM;
@@ -441,24 +406,24 @@ oidc_token_response_parse(long status, const char *body, size_t len, char **id_t
 	if (json_is_object(root) && json_object_get(root, "error") != NULL) {
 		desc = json_string_value(json_object_get(root, "error_description"));
 		if (desc != NULL)
-			oidc_seterr(err, errsz, "token endpoint error: %s: %s",
-				    oidc_clean(e != NULL ? e : "?", c1, sizeof(c1)),
-				    oidc_clean(desc, c2, sizeof(c2)));
+			log_seterr(err, errsz, "token endpoint error: %s: %s",
+				   log_clean(e != NULL ? e : "?", c1, sizeof(c1)),
+				   log_clean(desc, c2, sizeof(c2)));
 		else
-			oidc_seterr(err, errsz, "token endpoint error: %s",
-				    oidc_clean(e != NULL ? e : "?", c1, sizeof(c1)));
+			log_seterr(err, errsz, "token endpoint error: %s",
+				   log_clean(e != NULL ? e : "?", c1, sizeof(c1)));
 		goto out;
 	}
 	if (status != 200) {
-		oidc_seterr(err, errsz, "token endpoint answered HTTP %ld", status);
+		log_seterr(err, errsz, "token endpoint answered HTTP %ld", status);
 		goto out;
 	}
 	if (root == NULL) {
-		oidc_seterr(err, errsz, "token response is not JSON");
+		log_seterr(err, errsz, "token response is not JSON");
 		goto out;
 	}
 	if (!json_is_object(root)) {
-		oidc_seterr(err, errsz, "token response is not a JSON object");
+		log_seterr(err, errsz, "token response is not a JSON object");
 		goto out;
 	}
 	/* RFC 6749 5.1 / OIDC Core 3.1.3.3: token_type Bearer (case-insensitive). */
@@ -466,14 +431,14 @@ oidc_token_response_parse(long status, const char *body, size_t len, char **id_t
 	if (v != NULL) {
 		tt = json_string_value(v);
 		if (tt == NULL || strcasecmp(tt, "Bearer") != 0) {
-			oidc_seterr(err, errsz, "token_type %s is not Bearer",
-				    oidc_clean(tt != NULL ? tt : "(not a string)", c1, sizeof(c1)));
+			log_seterr(err, errsz, "token_type %s is not Bearer",
+				   log_clean(tt != NULL ? tt : "(not a string)", c1, sizeof(c1)));
 			goto out;
 		}
 	}
 	idt = json_string_value(json_object_get(root, "id_token"));
 	if (idt == NULL || idt[0] == '\0') {
-		oidc_seterr(err, errsz, "token response has no id_token");
+		log_seterr(err, errsz, "token response has no id_token");
 		goto out;
 	}
 	rc = SU_ENOMEM;
@@ -528,7 +493,7 @@ oidc_time(json_t *claims, const char *name, int64_t *out, bool *present, char *e
 		return SU_OK;
 	}
 bad:
-	oidc_seterr(err, errsz, "%s is not a valid time", name);
+	log_seterr(err, errsz, "%s is not a valid time", name);
 	return SU_EINVAL;
 }
 
@@ -553,7 +518,7 @@ oidc_check_aud(const struct oidc_expect *x, json_t *claims, char *err, size_t er
 	bool found = false;
 
 	if (aud == NULL) {
-		oidc_seterr(err, errsz, "aud missing");
+		log_seterr(err, errsz, "aud missing");
 		return SU_EINVAL;
 	}
 	if (json_is_string(aud)) {
@@ -562,37 +527,37 @@ oidc_check_aud(const struct oidc_expect *x, json_t *claims, char *err, size_t er
 	} else if (json_is_array(aud)) {
 		n = json_array_size(aud);
 		if (n == 0) {
-			oidc_seterr(err, errsz, "aud is empty");
+			log_seterr(err, errsz, "aud is empty");
 			return SU_EINVAL;
 		}
 		json_array_foreach(aud, i, v) {
 			if (!json_is_string(v)) {
-				oidc_seterr(err, errsz, "aud holds a non-string value");
+				log_seterr(err, errsz, "aud holds a non-string value");
 				return SU_EINVAL;
 			}
 			if (strcmp(json_string_value(v), x->client_id) == 0)
 				found = true;
 		}
 	} else {
-		oidc_seterr(err, errsz, "aud is not a string or array");
+		log_seterr(err, errsz, "aud is not a string or array");
 		return SU_EINVAL;
 	}
 	if (!found) {
-		oidc_seterr(err, errsz, "aud does not contain our client_id");
+		log_seterr(err, errsz, "aud does not contain our client_id");
 		return SU_EDENIED;
 	}
 	azp = json_object_get(claims, "azp");
 	if (azp == NULL && n > 1) {
-		oidc_seterr(err, errsz, "azp missing (aud has several values)");
+		log_seterr(err, errsz, "azp missing (aud has several values)");
 		return SU_EINVAL;
 	}
 	if (azp != NULL) {
 		if (!json_is_string(azp)) {
-			oidc_seterr(err, errsz, "azp is not a string");
+			log_seterr(err, errsz, "azp is not a string");
 			return SU_EINVAL;
 		}
 		if (strcmp(json_string_value(azp), x->client_id) != 0) {
-			oidc_seterr(err, errsz, "azp is not our client_id");
+			log_seterr(err, errsz, "azp is not our client_id");
 			return SU_EDENIED;
 		}
 	}
@@ -614,51 +579,51 @@ oidc_check_times(const struct oidc_expect *x, json_t *claims, struct oidc_result
 	if (rc != SU_OK)
 		return rc;
 	if (!has) {
-		oidc_seterr(err, errsz, "exp missing");
+		log_seterr(err, errsz, "exp missing");
 		return SU_EINVAL;
 	}
 	if (exp <= x->now - skew) {
-		oidc_seterr(err, errsz, "ID token expired");
+		log_seterr(err, errsz, "ID token expired");
 		return SU_EEXPIRED;
 	}
 	rc = oidc_time(claims, "iat", &iat, &has, err, errsz);
 	if (rc != SU_OK)
 		return rc;
 	if (!has) {
-		oidc_seterr(err, errsz, "iat missing");
+		log_seterr(err, errsz, "iat missing");
 		return SU_EINVAL;
 	}
 	if (iat > x->now + skew) {
-		oidc_seterr(err, errsz, "iat is in the future");
+		log_seterr(err, errsz, "iat is in the future");
 		return SU_EINVAL;
 	}
 	if (iat < x->flow_created_at - OIDC_IAT_MAX_AGE - skew) {
-		oidc_seterr(err, errsz, "iat is older than the authentication request");
+		log_seterr(err, errsz, "iat is older than the authentication request");
 		return SU_EEXPIRED;
 	}
 	rc = oidc_time(claims, "nbf", &nbf, &has, err, errsz);
 	if (rc != SU_OK)
 		return rc;
 	if (has && nbf > x->now + skew) {
-		oidc_seterr(err, errsz, "nbf is in the future");
+		log_seterr(err, errsz, "nbf is in the future");
 		return SU_EINVAL;
 	}
 	rc = oidc_time(claims, "auth_time", &at, &has, err, errsz);
 	if (rc != SU_OK)
 		return rc;
 	if (!has && x->max_age >= 0) {
-		oidc_seterr(err, errsz, "auth_time missing");
+		log_seterr(err, errsz, "auth_time missing");
 		return SU_EINVAL;
 	}
 	if (has) {
 		if (at > x->now + skew) {
-			oidc_seterr(err, errsz, "auth_time is in the future");
+			log_seterr(err, errsz, "auth_time is in the future");
 			return SU_EINVAL;
 		}
 		if (x->max_age >= 0) {
 			max_age = oidc_clamp(x->max_age);
 			if (at < x->flow_created_at - max_age - skew) {
-				oidc_seterr(err, errsz, "auth_time is older than max_age allows");
+				log_seterr(err, errsz, "auth_time is older than max_age allows");
 				return SU_EEXPIRED;
 			}
 		}
@@ -693,7 +658,7 @@ oidc_check_acrs(const struct oidc_expect *x, json_t *claims, const char **match,
 
 	*match = NULL;
 	if (v == NULL) {
-		oidc_seterr(msg, msgsz, "acrs missing");
+		log_seterr(msg, msgsz, "acrs missing");
 		return SU_EDENIED;
 	}
 	if (json_is_string(v)) {
@@ -701,18 +666,18 @@ oidc_check_acrs(const struct oidc_expect *x, json_t *claims, const char **match,
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e)) {
-				oidc_seterr(msg, msgsz, "acrs holds a non-string value");
+				log_seterr(msg, msgsz, "acrs holds a non-string value");
 				return SU_EINVAL;
 			}
 			if (*match == NULL)
 				*match = oidc_in_list(x->acrs, json_string_value(e));
 		}
 	} else {
-		oidc_seterr(msg, msgsz, "acrs is not a string or array");
+		log_seterr(msg, msgsz, "acrs is not a string or array");
 		return SU_EINVAL;
 	}
 	if (*match == NULL) {
-		oidc_seterr(msg, msgsz, "acrs does not contain %s", oidc_clean(x->acrs[0], c, sizeof(c)));
+		log_seterr(msg, msgsz, "acrs does not contain %s", log_clean(x->acrs[0], c, sizeof(c)));
 		return SU_EDENIED;
 	}
 	return SU_OK;
@@ -729,17 +694,17 @@ oidc_check_acr(const struct oidc_expect *x, json_t *claims, const char **match, 
 
 	*match = NULL;
 	if (v == NULL) {
-		oidc_seterr(msg, msgsz, "acr missing");
+		log_seterr(msg, msgsz, "acr missing");
 		return SU_EDENIED;
 	}
 	if (!json_is_string(v)) {
-		oidc_seterr(msg, msgsz, "acr is not a string");
+		log_seterr(msg, msgsz, "acr is not a string");
 		return SU_EINVAL;
 	}
 	*match = oidc_in_list(x->acr, json_string_value(v));
 	if (*match == NULL) {
-		oidc_seterr(msg, msgsz, "acr %s too low / not accepted",
-			    oidc_clean(json_string_value(v), c, sizeof(c)));
+		log_seterr(msg, msgsz, "acr %s too low / not accepted",
+			   log_clean(json_string_value(v), c, sizeof(c)));
 		return SU_EDENIED;
 	}
 	return SU_OK;
@@ -762,7 +727,7 @@ oidc_check_context(const struct oidc_expect *x, json_t *claims, struct oidc_resu
 		return r->acr != NULL ? SU_OK : SU_ENOMEM;
 	}
 	if (!want_acrs && !want_acr) {
-		oidc_seterr(err, errsz, "the context names no acr or acrs");
+		log_seterr(err, errsz, "the context names no acr or acrs");
 		return SU_EINVAL;
 	}
 	if (want_acrs)
@@ -774,9 +739,9 @@ oidc_check_context(const struct oidc_expect *x, json_t *claims, struct oidc_resu
 	}
 	if (match == NULL) {
 		if (want_acrs && want_acr)
-			oidc_seterr(err, errsz, "context not reached: %s; %s", m1, m2);
+			log_seterr(err, errsz, "context not reached: %s; %s", m1, m2);
 		else
-			oidc_seterr(err, errsz, "%s", want_acrs ? m1 : m2);
+			log_seterr(err, errsz, "%s", want_acrs ? m1 : m2);
 		return rc != SU_OK ? rc : SU_EDENIED;
 	}
 	r->acr = strdup(match);
@@ -796,12 +761,12 @@ oidc_check_amr(json_t *claims, struct oidc_result *r, char *err, size_t errsz)
 		return r->amr != NULL ? SU_OK : SU_ENOMEM;
 	}
 	if (!json_is_array(v)) {
-		oidc_seterr(err, errsz, "amr is not an array");
+		log_seterr(err, errsz, "amr is not an array");
 		return SU_EINVAL;
 	}
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e)) {
-			oidc_seterr(err, errsz, "amr holds a non-string value");
+			log_seterr(err, errsz, "amr holds a non-string value");
 			return SU_EINVAL;
 		}
 	}
@@ -809,7 +774,7 @@ oidc_check_amr(json_t *claims, struct oidc_result *r, char *err, size_t errsz)
 	if (r->amr == NULL)
 		return SU_ENOMEM;
 	if (strlen(r->amr) > OIDC_MAX_AMR) {
-		oidc_seterr(err, errsz, "amr is too large");
+		log_seterr(err, errsz, "amr is too large");
 		return SU_EINVAL;
 	}
 	return SU_OK;
@@ -840,27 +805,27 @@ oidc_id_token_check(const struct oidc_expect *x, json_t *claims, struct oidc_res
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (x == NULL || out == NULL || x->issuer == NULL || x->client_id == NULL) {
-		oidc_seterr(err, errsz, "no expectations to check against");
+		log_seterr(err, errsz, "no expectations to check against");
 		goto out;
 	}
 	if (!json_is_object(claims)) {
-		oidc_seterr(err, errsz, "claims are not a JSON object");
+		log_seterr(err, errsz, "claims are not a JSON object");
 		goto out;
 	}
 	/* step 2: iss exactly the configured issuer */
 	v = json_object_get(claims, "iss");
 	if (v == NULL) {
-		oidc_seterr(err, errsz, "iss missing");
+		log_seterr(err, errsz, "iss missing");
 		goto out;
 	}
 	iss = json_string_value(v);
 	if (iss == NULL) {
-		oidc_seterr(err, errsz, "iss is not a string");
+		log_seterr(err, errsz, "iss is not a string");
 		goto out;
 	}
 	if (strcmp(iss, x->issuer) != 0) {
 		rc = SU_EDENIED;
-		oidc_seterr(err, errsz, "iss is not the configured issuer");
+		log_seterr(err, errsz, "iss is not the configured issuer");
 		goto out;
 	}
 	/* steps 3-5: aud, azp */
@@ -876,12 +841,12 @@ oidc_id_token_check(const struct oidc_expect *x, json_t *claims, struct oidc_res
 	nonce = json_string_value(v);
 	if (v == NULL || nonce == NULL) {
 		rc = SU_EINVAL;
-		oidc_seterr(err, errsz, v == NULL ? "nonce missing" : "nonce is not a string");
+		log_seterr(err, errsz, v == NULL ? "nonce missing" : "nonce is not a string");
 		goto out;
 	}
 	if (!xcrypt_streq(nonce, x->nonce)) {
 		rc = SU_EDENIED;
-		oidc_seterr(err, errsz, "nonce does not match");
+		log_seterr(err, errsz, "nonce does not match");
 		goto out;
 	}
 	/* OIDC Core 2: sub is required, a non-empty string of at most 255 characters */
@@ -889,11 +854,11 @@ oidc_id_token_check(const struct oidc_expect *x, json_t *claims, struct oidc_res
 	v = json_object_get(claims, "sub");
 	sub = json_string_value(v);
 	if (v == NULL) {
-		oidc_seterr(err, errsz, "sub missing");
+		log_seterr(err, errsz, "sub missing");
 		goto out;
 	}
 	if (sub == NULL || sub[0] == '\0' || strlen(sub) > OIDC_MAX_SUB || oidc_has_ctl(sub)) {
-		oidc_seterr(err, errsz, "sub is not a valid subject");
+		log_seterr(err, errsz, "sub is not a valid subject");
 		goto out;
 	}
 	/* SPEC 2.1 step 3: the context actually reached */
@@ -910,12 +875,12 @@ oidc_id_token_check(const struct oidc_expect *x, json_t *claims, struct oidc_res
 	if (subject == NULL || subject[0] == '\0' || strlen(subject) > OIDC_MAX_SUBJECT ||
 	    oidc_has_ctl(subject)) {
 		rc = x->user != NULL ? SU_EDENIED : SU_EINVAL;
-		oidc_seterr(err, errsz, "subject claim %.40s missing or not a string", sclaim);
+		log_seterr(err, errsz, "subject claim %.40s missing or not a string", sclaim);
 		goto out;
 	}
 	if (x->user != NULL && !xcrypt_streq(subject, x->user)) {
 		rc = SU_EDENIED;
-		oidc_seterr(err, errsz, "subject does not match the user named in the start request");
+		log_seterr(err, errsz, "subject does not match the user named in the start request");
 		goto out;
 	}
 	rc = SU_ENOMEM;

@@ -20,21 +20,9 @@
 #include <string.h>
 
 #include "policy.h"
+#include "xcrypt.h"
 
 #define REQNORM_ADDR_MAX 64 /* longest X-Forwarded-For entry accepted ([v6]) */
-
-/* reqnorm_hex() returns the value of hex digit c, or -1. */
-static int
-reqnorm_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* reqnorm_utf8_ok(): see reqnorm.h. Follows the well-formed byte sequence
  * table of Unicode 15 section 3.9 (table 3-7). */
@@ -127,8 +115,8 @@ reqnorm_path(const char *raw, char *out, size_t outsz)
 
 			if (i + 2 >= rlen)
 				goto out; /* "%" or "%X" at the end */
-			h1 = reqnorm_hex((unsigned char)raw[i + 1]);
-			h2 = h1 < 0 ? -1 : reqnorm_hex((unsigned char)raw[i + 2]);
+			h1 = xcrypt_hexval((unsigned char)raw[i + 1]);
+			h2 = h1 < 0 ? -1 : xcrypt_hexval((unsigned char)raw[i + 2]);
 			if (h1 < 0 || h2 < 0)
 				goto out;
 			c = (unsigned char)(h1 * 16 + h2);

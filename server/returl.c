@@ -29,6 +29,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xcrypt.h"
+
 /* longest host name we accept (DNS limit) */
 #define RETURL_HOST_MAX 253
 /* "https://" + "[" host "]" + ":65535" + NUL, with room to spare */
@@ -55,19 +57,6 @@ static bool
 returl_is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* returl_hexval() returns the value of hex digit c, or -1. */
-static int
-returl_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -347,8 +336,8 @@ returl_path_prefix_check(const char *rest, const char **why)
 		int hi = -1, lo = -1;
 
 		if (rest[i] == '%') {
-			hi = returl_hexval((unsigned char)rest[i + 1]);
-			lo = hi < 0 ? -1 : returl_hexval((unsigned char)rest[i + 2]);
+			hi = xcrypt_hexval((unsigned char)rest[i + 1]);
+			lo = hi < 0 ? -1 : xcrypt_hexval((unsigned char)rest[i + 2]);
 		}
 		if (hi >= 0 && lo >= 0) {
 			dec[o++] = (char)returl_lower((unsigned char)(hi * 16 + lo));
@@ -396,8 +385,8 @@ returl_rest_check(const char *rest, const char **why)
 		}
 		if (c != '%')
 			continue;
-		hi = returl_hexval((unsigned char)rest[i + 1]);
-		lo = hi < 0 ? -1 : returl_hexval((unsigned char)rest[i + 2]);
+		hi = xcrypt_hexval((unsigned char)rest[i + 1]);
+		lo = hi < 0 ? -1 : xcrypt_hexval((unsigned char)rest[i + 2]);
 		if (hi < 0 || lo < 0) {
 			*why = "malformed percent-encoding";
 			goto out;

@@ -95,9 +95,9 @@ admin_refuse_csrf(struct req *r)
 	if (admin_api(r->path))
 		http_reply_error_json(r, 403, "missing or wrong CSRF token");
 	else
-		http_reply_error_page(r, 403, "Request refused",
-				      "This form has expired or did not come from this console "
-				      "(missing or wrong CSRF token). Reload the page and try again.");
+		h_admin_refuse(r, 403, "Request refused",
+			       "This form expired or did not come from the console; reload the "
+			       "page and try again. Nothing was changed.");
 }
 
 /* admin_checks() enforces R_ADMIN and R_CSRF for route m (SPEC 2.5): false
@@ -138,8 +138,9 @@ admin_checks(struct req *r, const struct route *m)
 			buf_cleanup(&q);
 			buf_cleanup(&loc);
 		} else {
-			http_reply_error_page(r, 403, "Sign-in required",
-					      "This needs an admin session. Sign in to the console first.");
+			h_admin_refuse(r, 403, "Sign-in required",
+				       "Your console session has ended (or was never started); sign in "
+				       "and try again. Nothing was changed.");
 		}
 		return false;
 	}

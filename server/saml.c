@@ -22,7 +22,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +95,6 @@ static const char *const saml_digest_algs[] = {
 /* the value returned by saml_attr() for an attribute whose value is not plain text */
 static const char saml_attr_bad[] = "\x01";
 
-/* saml_err() writes a message into err (may be NULL). */
-static void saml_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void
-saml_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* saml_in_list() says whether s is one of the NULL-terminated list. */
 static bool
 saml_in_list(const char *s, const char *const *list)
@@ -159,18 +144,18 @@ saml_global_init(char *err, size_t errsz)
 	 * (research/lasso.md section 1): an environment that sets any flag is
 	 * refused outright rather than second-guessed. */
 	if (getenv("LASSO_FLAG") != NULL) {
-		saml_err(err, errsz,
-			 "LASSO_FLAG is set in the environment; it can switch off SAML signature "
-			 "checks, so stepupd refuses to start: unset LASSO_FLAG");
+		log_seterr(err, errsz,
+			   "LASSO_FLAG is set in the environment; it can switch off SAML signature "
+			   "checks, so stepupd refuses to start: unset LASSO_FLAG");
 		return SU_EINVAL;
 	}
 	if (lasso_init() != 0) {
-		saml_err(err, errsz, "Lasso failed to initialise");
+		log_seterr(err, errsz, "Lasso failed to initialise");
 		return SU_ECRYPTO;
 	}
 	lasso_set_flag((char *)"verify-signature");
 	if (!lasso_flag_verify_signature) {
-		saml_err(err, errsz, "Lasso signature verification cannot be switched on");
+		log_seterr(err, errsz, "Lasso signature verification cannot be switched on");
 		lasso_shutdown();
 		return SU_ECRYPTO;
 	}
@@ -204,7 +189,7 @@ saml_file_read(const char *path, char **out, char *err, size_t errsz)
 	*out = NULL;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		saml_err(err, errsz, "cannot open %s: %s", path, strerror(errno));
+		log_seterr(err, errsz, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
 	data = malloc(SAML_FILE_MAX + 1);
@@ -214,12 +199,12 @@ saml_file_read(const char *path, char **out, char *err, size_t errsz)
 	}
 	len = fread(data, 1, SAML_FILE_MAX + 1, f);
 	if (ferror(f) || len > SAML_FILE_MAX) {
-		saml_err(err, errsz, "cannot read %s (or it is larger than 1 MiB)", path);
+		log_seterr(err, errsz, "cannot read %s (or it is larger than 1 MiB)", path);
 		goto out;
 	}
 	data[len] = '\0';
 	if (strlen(data) != len) {
-		saml_err(err, errsz, "%s contains a NUL byte", path);
+		log_seterr(err, errsz, "%s contains a NUL byte", path);
 		goto out;
 	}
 	*out = data;
@@ -331,7 +316,7 @@ saml_pem_cert_b64(const char *pem, char **out, char *err, size_t errsz)
 
 	*out = NULL;
 	if (b == NULL || (e = strstr(b, end)) == NULL) {
-		saml_err(err, errsz, "no PEM CERTIFICATE block");
+		log_seterr(err, errsz, "no PEM CERTIFICATE block");
 		goto out;
 	}
 	b += sizeof(begin) - 1;
@@ -346,7 +331,7 @@ saml_pem_cert_b64(const char *pem, char **out, char *err, size_t errsz)
 	s[k] = '\0';
 	if (saml_b64_decode(s, k, SAML_FILE_MAX, &der, &derlen) != SU_OK || derlen < 16 ||
 	    der[0] != 0x30) {
-		saml_err(err, errsz, "the CERTIFICATE block is not base64 DER");
+		log_seterr(err, errsz, "the CERTIFICATE block is not base64 DER");
 		goto out;
 	}
 	*out = s;
@@ -448,7 +433,7 @@ saml_sp_idp_find(struct saml_sp *sp, char *err, size_t errsz)
 	LassoProvider *p;
 
 	if (sp->server->providers == NULL || g_hash_table_size(sp->server->providers) != 1) {
-		saml_err(err, errsz, "the metadata file must describe exactly one identity provider");
+		log_seterr(err, errsz, "the metadata file must describe exactly one identity provider");
 		return SU_EINVAL;
 	}
 	g_hash_table_iter_init(&it, sp->server->providers);
@@ -456,7 +441,8 @@ saml_sp_idp_find(struct saml_sp *sp, char *err, size_t errsz)
 		return SU_EINVAL;
 	p = LASSO_PROVIDER(val);
 	if (p->ProviderID == NULL || p->ProviderID[0] == '\0') {
-		saml_err(err, errsz, "the identity provider in the metadata file has no entityID");
+		log_seterr(err, errsz,
+			   "the identity provider in the metadata file has no entityID");
 		return SU_EINVAL;
 	}
 	sp->idp_entity_id = strdup(p->ProviderID);
@@ -480,12 +466,12 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 
 	*out = NULL;
 	if (!saml_inited) {
-		saml_err(err, errsz, "SAML is not initialised");
+		log_seterr(err, errsz, "SAML is not initialised");
 		goto out;
 	}
 	if (p == NULL || p->type != CFG_PROVIDER_SAML || p->metadata_file == NULL ||
 	    p->sp_entity_id == NULL || p->sp_key_file == NULL || p->sp_cert_file == NULL) {
-		saml_err(err, errsz, "not a complete saml provider");
+		log_seterr(err, errsz, "not a complete saml provider");
 		goto out;
 	}
 	sp = calloc(1, sizeof(*sp));
@@ -505,7 +491,7 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 	if (rc != SU_OK)
 		goto out;
 	if (strstr(key, "PRIVATE KEY-----") == NULL) {
-		saml_err(err, errsz, "%s is not a PEM private key", p->sp_key_file);
+		log_seterr(err, errsz, "%s is not a PEM private key", p->sp_key_file);
 		rc = SU_EINVAL;
 		goto out;
 	}
@@ -514,7 +500,7 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 		goto out;
 	rc = saml_pem_cert_b64(cert, &cert_b64, sub, sizeof(sub));
 	if (rc != SU_OK) {
-		saml_err(err, errsz, "%s: %s", p->sp_cert_file, sub);
+		log_seterr(err, errsz, "%s: %s", p->sp_cert_file, sub);
 		goto out;
 	}
 	rc = saml_file_read(p->metadata_file, &idp_md, err, errsz);
@@ -522,7 +508,7 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 		goto out;
 	rc = saml_sp_metadata_build(p->sp_entity_id, sp->acs_url, cert_b64, &sp->metadata);
 	if (rc != SU_OK) {
-		saml_err(err, errsz, "cannot build the SP metadata");
+		log_seterr(err, errsz, "cannot build the SP metadata");
 		goto out;
 	}
 	rc = SU_EINVAL;
@@ -533,16 +519,16 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 	 * (research/lasso.md section 8). The IdP knows it from our metadata. */
 	sp->server = lasso_server_new_from_buffers(sp->metadata, key, NULL, NULL);
 	if (sp->server == NULL) {
-		saml_err(err, errsz, "Lasso refused the SP key %s or the generated SP metadata",
-			 p->sp_key_file);
+		log_seterr(err, errsz, "Lasso refused the SP key %s or the generated SP metadata",
+			   p->sp_key_file);
 		goto out;
 	}
 	sp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 	lrc = lasso_server_add_provider_from_buffer(sp->server, LASSO_PROVIDER_ROLE_IDP, idp_md, NULL,
 						    NULL);
 	if (lrc != 0) {
-		saml_err(err, errsz, "Lasso refused the IdP metadata %s: %s", p->metadata_file,
-			 lasso_strerror(lrc));
+		log_seterr(err, errsz, "Lasso refused the IdP metadata %s: %s", p->metadata_file,
+			   lasso_strerror(lrc));
 		goto out;
 	}
 	rc = saml_sp_idp_find(sp, err, errsz);
@@ -557,7 +543,7 @@ saml_sp_new(const struct cfg_provider *p, const char *public_url, struct saml_sp
 	a.relay_state = "self-test";
 	rc = saml_authn_request(sp, &a, &url, rid, sub, sizeof(sub));
 	if (rc != SU_OK) {
-		saml_err(err, errsz, "cannot sign an AuthnRequest for %s: %s", sp->idp_entity_id, sub);
+		log_seterr(err, errsz, "cannot sign an AuthnRequest for %s: %s", sp->idp_entity_id, sub);
 		goto out;
 	}
 	*out = sp;
@@ -634,12 +620,12 @@ saml_authn_request(struct saml_sp *sp, const struct saml_authn *a, char **url,
 	request_id[0] = '\0';
 	if (a->class_refs == NULL || a->class_refs[0] == NULL || a->relay_state == NULL ||
 	    a->relay_state[0] == '\0' || strlen(a->relay_state) > SAML_RELAY_STATE_MAX) {
-		saml_err(err, errsz, "no class refs or a bad RelayState");
+		log_seterr(err, errsz, "no class refs or a bad RelayState");
 		return SU_EINVAL;
 	}
 	/* the request ID comes from the CSPRNG, not from Lasso's generator */
 	if (xcrypt_random(rnd, sizeof(rnd)) != SU_OK) {
-		saml_err(err, errsz, "no randomness available");
+		log_seterr(err, errsz, "no randomness available");
 		return SU_ECRYPTO;
 	}
 	request_id[0] = '_';
@@ -653,7 +639,7 @@ saml_authn_request(struct saml_sp *sp, const struct saml_authn *a, char **url,
 	}
 	lrc = lasso_login_init_authn_request(login, sp->idp_entity_id, LASSO_HTTP_METHOD_REDIRECT);
 	if (lrc != 0) {
-		saml_err(err, errsz, "%s", lasso_strerror(lrc));
+		log_seterr(err, errsz, "%s", lasso_strerror(lrc));
 		goto out;
 	}
 	req = LASSO_SAMLP2_AUTHN_REQUEST(LASSO_PROFILE(login)->request);
@@ -685,7 +671,7 @@ saml_authn_request(struct saml_sp *sp, const struct saml_authn *a, char **url,
 	LASSO_PROFILE(login)->msg_relayState = g_strdup(a->relay_state);
 	lrc = lasso_login_build_authn_request_msg(login);
 	if (lrc != 0 || LASSO_PROFILE(login)->msg_url == NULL) {
-		saml_err(err, errsz, "%s", lasso_strerror(lrc));
+		log_seterr(err, errsz, "%s", lasso_strerror(lrc));
 		goto out;
 	}
 	*url = strdup(LASSO_PROFILE(login)->msg_url);
@@ -1000,44 +986,44 @@ saml_sig_check(const xmlNode *sig, const xmlNode *root, const xmlNode *assertion
 	int n;
 
 	if (sig->parent != root && sig->parent != assertion) {
-		saml_err(err, errsz, "Signature: a signature sits outside the Response and the Assertion");
+		log_seterr(err, errsz, "Signature: a signature sits outside the Response and the Assertion");
 		return SU_EINVAL;
 	}
 	si = saml_kid(sig, NS_DS, "SignedInfo", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "Signature: no single SignedInfo");
+		log_seterr(err, errsz, "Signature: no single SignedInfo");
 		return SU_EINVAL;
 	}
 	cm = saml_kid(si, NS_DS, "CanonicalizationMethod", &n);
 	alg = n == 1 ? saml_attr(cm, "Algorithm") : NULL;
 	if (alg == NULL || strcmp(alg, ALG_EXC_C14N) != 0) {
-		saml_err(err, errsz, "Signature: canonicalization must be exclusive c14n");
+		log_seterr(err, errsz, "Signature: canonicalization must be exclusive c14n");
 		return SU_EINVAL;
 	}
 	sm = saml_kid(si, NS_DS, "SignatureMethod", &n);
 	alg = n == 1 ? saml_attr(sm, "Algorithm") : NULL;
 	if (alg != NULL && strstr(alg, "sha1") != NULL) {
-		saml_err(err, errsz, "Signature: SHA-1 signatures are refused (SignatureMethod %.80s)", alg);
+		log_seterr(err, errsz, "Signature: SHA-1 signatures are refused (SignatureMethod %.80s)", alg);
 		return SU_EDENIED;
 	}
 	if (!saml_in_list(alg, saml_sig_algs)) {
-		saml_err(err, errsz, "Signature: SignatureMethod not allowed (RSA or ECDSA with SHA-2 only)");
+		log_seterr(err, errsz, "Signature: SignatureMethod not allowed (RSA or ECDSA with SHA-2 only)");
 		return SU_EDENIED;
 	}
 	ref = saml_kid(si, NS_DS, "Reference", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "Signature: exactly one Reference is required");
+		log_seterr(err, errsz, "Signature: exactly one Reference is required");
 		return SU_EINVAL;
 	}
 	uri = saml_attr(ref, "URI");
 	pid = saml_attr(sig->parent, "ID");
 	if (uri == NULL || pid == NULL || uri[0] != '#' || strcmp(uri + 1, pid) != 0) {
-		saml_err(err, errsz, "Signature: the Reference does not point at the signed element's ID");
+		log_seterr(err, errsz, "Signature: the Reference does not point at the signed element's ID");
 		return SU_EINVAL;
 	}
 	tr = saml_kid(ref, NS_DS, "Transforms", &n);
 	if (n > 1) {
-		saml_err(err, errsz, "Signature: more than one Transforms");
+		log_seterr(err, errsz, "Signature: more than one Transforms");
 		return SU_EINVAL;
 	}
 	for (const xmlNode *t = tr ? tr->children : NULL; t != NULL; t = t->next) {
@@ -1045,19 +1031,19 @@ saml_sig_check(const xmlNode *sig, const xmlNode *root, const xmlNode *assertion
 			continue;
 		alg = saml_is(t, NS_DS, "Transform") ? saml_attr(t, "Algorithm") : NULL;
 		if (alg == NULL || (strcmp(alg, ALG_ENVELOPED) != 0 && strcmp(alg, ALG_EXC_C14N) != 0)) {
-			saml_err(err, errsz, "Signature: only the enveloped-signature and exclusive c14n "
-					     "transforms are allowed");
+			log_seterr(err, errsz, "Signature: only the enveloped-signature and exclusive c14n "
+					       "transforms are allowed");
 			return SU_EINVAL;
 		}
 	}
 	dm = saml_kid(ref, NS_DS, "DigestMethod", &n);
 	alg = n == 1 ? saml_attr(dm, "Algorithm") : NULL;
 	if (alg != NULL && strstr(alg, "sha1") != NULL) {
-		saml_err(err, errsz, "Signature: SHA-1 digests are refused (DigestMethod %.80s)", alg);
+		log_seterr(err, errsz, "Signature: SHA-1 digests are refused (DigestMethod %.80s)", alg);
 		return SU_EDENIED;
 	}
 	if (!saml_in_list(alg, saml_digest_algs)) {
-		saml_err(err, errsz, "Signature: DigestMethod not allowed (SHA-2 only)");
+		log_seterr(err, errsz, "Signature: DigestMethod not allowed (SHA-2 only)");
 		return SU_EDENIED;
 	}
 	return SU_OK;
@@ -1078,45 +1064,45 @@ saml_structure_check(const xmlNode *root, const xmlNode **assertion, char *err, 
 		goto out;
 	}
 	if (s.n_encrypted > 0) {
-		saml_err(err, errsz, "Assertion: encrypted assertions are not accepted");
+		log_seterr(err, errsz, "Assertion: encrypted assertions are not accepted");
 		goto out;
 	}
 	if (s.n_assertions != 1) {
-		saml_err(err, errsz, "Assertion: the response must carry exactly one assertion (it has %d)",
-			 s.n_assertions);
+		log_seterr(err, errsz, "Assertion: the response must carry exactly one assertion (it has %d)",
+			   s.n_assertions);
 		goto out;
 	}
 	if (s.assertion->parent != root) {
-		saml_err(err, errsz, "Assertion: the assertion is not a direct child of the Response");
+		log_seterr(err, errsz, "Assertion: the assertion is not a direct child of the Response");
 		goto out;
 	}
 	if (s.bad_id) {
-		saml_err(err, errsz, "ID: an ID attribute is empty or not plain text");
+		log_seterr(err, errsz, "ID: an ID attribute is empty or not plain text");
 		goto out;
 	}
 	if (s.n_ids > 1) {
 		qsort(s.ids, s.n_ids, sizeof(*s.ids), saml_strptr_cmp);
 		for (size_t i = 1; i < s.n_ids; i++) {
 			if (strcmp(s.ids[i], s.ids[i - 1]) == 0) {
-				saml_err(err, errsz, "ID: two elements carry the same ID");
+				log_seterr(err, errsz, "ID: two elements carry the same ID");
 				goto out;
 			}
 		}
 	}
 	if (s.n_objects > 0) {
-		saml_err(err, errsz, "Signature: ds:Object elements are not accepted");
+		log_seterr(err, errsz, "Signature: ds:Object elements are not accepted");
 		goto out;
 	}
 	if (s.n_signatures == 0) {
-		saml_err(err, errsz, "Signature: the response is not signed");
+		log_seterr(err, errsz, "Signature: the response is not signed");
 		goto out;
 	}
 	if (s.n_signatures > 2) {
-		saml_err(err, errsz, "Signature: too many signatures");
+		log_seterr(err, errsz, "Signature: too many signatures");
 		goto out;
 	}
 	if (s.n_signatures == 2 && s.sigs[0]->parent == s.sigs[1]->parent) {
-		saml_err(err, errsz, "Signature: two signatures on one element");
+		log_seterr(err, errsz, "Signature: two signatures on one element");
 		goto out;
 	}
 	for (int i = 0; i < s.n_signatures; i++) {
@@ -1142,13 +1128,13 @@ saml_status_check(const xmlNode *root, struct saml_result *res, char *err, size_
 
 	st = saml_kid(root, NS_SAMLP, "Status", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "Status: the response has no single Status");
+		log_seterr(err, errsz, "Status: the response has no single Status");
 		return SU_EINVAL;
 	}
 	sc = saml_kid(st, NS_SAMLP, "StatusCode", &n);
 	v = n == 1 ? saml_attr(sc, "Value") : NULL;
 	if (v == NULL || v == saml_attr_bad) {
-		saml_err(err, errsz, "Status: no StatusCode");
+		log_seterr(err, errsz, "Status: no StatusCode");
 		return SU_EINVAL;
 	}
 	res->status = strdup(v);
@@ -1175,8 +1161,8 @@ saml_status_check(const xmlNode *root, struct saml_result *res, char *err, size_
 				    : "",
 		       b, sizeof(b));
 	saml_printable(res->status_message ? res->status_message : "", c, sizeof(c));
-	saml_err(err, errsz, "Status: the identity provider answered %s%s%s%s%s", a, b[0] ? " / " : "",
-		 b, c[0] ? ": " : "", c);
+	log_seterr(err, errsz, "Status: the identity provider answered %s%s%s%s%s", a, b[0] ? " / " : "",
+		   b, c[0] ? ": " : "", c);
 	return SU_EIDP;
 }
 
@@ -1193,27 +1179,28 @@ saml_window_check(const xmlNode *n, const char *what, bool need_noa, const struc
 	*noa = 0;
 	if (nb != NULL) {
 		if (saml_time_parse(nb, &t) != SU_OK) {
-			saml_err(err, errsz, "%s: NotBefore is not a UTC time", what);
+			log_seterr(err, errsz, "%s: NotBefore is not a UTC time", what);
 			return SU_EINVAL;
 		}
 		if (x->now + x->skew < t) {
-			saml_err(err, errsz, "%s: the assertion is not yet valid (NotBefore is in the future)", what);
+			log_seterr(err, errsz, "%s: the assertion is not yet valid (NotBefore is in the future)", what);
 			return SU_EDENIED;
 		}
 	}
 	if (na == NULL) {
 		if (need_noa) {
-			saml_err(err, errsz, "%s: NotOnOrAfter is missing", what);
+			log_seterr(err, errsz, "%s: NotOnOrAfter is missing", what);
 			return SU_EINVAL;
 		}
 		return SU_OK;
 	}
 	if (saml_time_parse(na, &t) != SU_OK) {
-		saml_err(err, errsz, "%s: NotOnOrAfter is not a UTC time", what);
+		log_seterr(err, errsz, "%s: NotOnOrAfter is not a UTC time", what);
 		return SU_EINVAL;
 	}
 	if (x->now - x->skew >= t) {
-		saml_err(err, errsz, "%s: the assertion has expired (NotOnOrAfter is past)", what);
+		log_seterr(err, errsz, "%s: the assertion has expired (NotOnOrAfter is past)",
+			   what);
 		return SU_EEXPIRED;
 	}
 	*noa = t;
@@ -1233,28 +1220,29 @@ saml_subject_check(const xmlNode *as, const struct saml_expect *x, struct saml_r
 
 	subj = saml_kid(as, NS_SAML, "Subject", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "Subject: the assertion has no single Subject");
+		log_seterr(err, errsz, "Subject: the assertion has no single Subject");
 		return SU_EINVAL;
 	}
 	if (saml_kid(subj, NS_SAML, "EncryptedID", &n) != NULL || saml_kid(subj, NS_SAML, "BaseID", &n) != NULL) {
-		saml_err(err, errsz, "NameID: encrypted or base identifiers are not accepted");
+		log_seterr(err, errsz, "NameID: encrypted or base identifiers are not accepted");
 		return SU_EINVAL;
 	}
 	nid = saml_kid(subj, NS_SAML, "NameID", &n);
 	if (n > 1) {
-		saml_err(err, errsz, "NameID: more than one NameID");
+		log_seterr(err, errsz, "NameID: more than one NameID");
 		return SU_EINVAL;
 	}
 	if (nid != NULL) {
 		v = saml_text(nid);
 		if (v == NULL) {
-			saml_err(err, errsz, "NameID: it holds a comment or markup, not just text "
-					     "(comment injection)");
+			log_seterr(err, errsz,
+				   "NameID: it holds a comment or markup, not just text "
+				   "(comment injection)");
 			return SU_EINVAL;
 		}
 		if (x->subject_attribute == NULL) {
 			if (v[0] == '\0' || strlen(v) > SAML_TEXT_MAX) {
-				saml_err(err, errsz, "NameID: empty or longer than %d bytes", SAML_TEXT_MAX);
+				log_seterr(err, errsz, "NameID: empty or longer than %d bytes", SAML_TEXT_MAX);
 				return SU_EINVAL;
 			}
 			res->subject = strdup(v);
@@ -1262,37 +1250,37 @@ saml_subject_check(const xmlNode *as, const struct saml_expect *x, struct saml_r
 				return SU_ENOMEM;
 		}
 	} else if (x->subject_attribute == NULL) {
-		saml_err(err, errsz, "NameID: the subject has no NameID");
+		log_seterr(err, errsz, "NameID: the subject has no NameID");
 		return SU_EINVAL;
 	}
 	sc = saml_kid(subj, NS_SAML, "SubjectConfirmation", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "SubjectConfirmation: exactly one is required (bearer)");
+		log_seterr(err, errsz, "SubjectConfirmation: exactly one is required (bearer)");
 		return SU_EINVAL;
 	}
 	v = saml_attr(sc, "Method");
 	if (v == NULL || strcmp(v, CM_BEARER) != 0) {
-		saml_err(err, errsz, "SubjectConfirmation: the method is not bearer");
+		log_seterr(err, errsz, "SubjectConfirmation: the method is not bearer");
 		return SU_EDENIED;
 	}
 	scd = saml_kid(sc, NS_SAML, "SubjectConfirmationData", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "SubjectConfirmationData: exactly one is required");
+		log_seterr(err, errsz, "SubjectConfirmationData: exactly one is required");
 		return SU_EINVAL;
 	}
 	v = saml_attr(scd, "Recipient");
 	if (v == NULL || strcmp(v, x->acs_url) != 0) {
-		saml_err(err, errsz, "Recipient: the assertion is for another endpoint (Recipient is not "
-				     "this ACS)");
+		log_seterr(err, errsz, "Recipient: the assertion is for another endpoint (Recipient is not "
+				       "this ACS)");
 		return SU_EDENIED;
 	}
 	v = saml_attr(scd, "InResponseTo");
 	if (v == NULL) {
-		saml_err(err, errsz, "InResponseTo: the assertion answers no request (unsolicited)");
+		log_seterr(err, errsz, "InResponseTo: the assertion answers no request (unsolicited)");
 		return SU_EDENIED;
 	}
 	if (!xcrypt_streq(v, x->request_id)) {
-		saml_err(err, errsz, "InResponseTo: the assertion answers another request");
+		log_seterr(err, errsz, "InResponseTo: the assertion answers another request");
 		return SU_EDENIED;
 	}
 	rc = saml_window_check(scd, "SubjectConfirmationData", true, x, &noa, err, errsz);
@@ -1315,7 +1303,7 @@ saml_conditions_check(const xmlNode *as, const struct saml_expect *x, struct sam
 
 	c = saml_kid(as, NS_SAML, "Conditions", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "Conditions: the assertion has no single Conditions (no Audience)");
+		log_seterr(err, errsz, "Conditions: the assertion has no single Conditions (no Audience)");
 		return SU_EINVAL;
 	}
 	rc = saml_window_check(c, "Conditions", false, x, &noa, err, errsz);
@@ -1331,7 +1319,7 @@ saml_conditions_check(const xmlNode *as, const struct saml_expect *x, struct sam
 		if (saml_is(k, NS_SAML, "OneTimeUse") || saml_is(k, NS_SAML, "ProxyRestriction"))
 			continue;
 		if (!saml_is(k, NS_SAML, "AudienceRestriction")) {
-			saml_err(err, errsz, "Conditions: an unknown condition is present");
+			log_seterr(err, errsz, "Conditions: an unknown condition is present");
 			return SU_EDENIED;
 		}
 		/* several AudienceRestrictions must each be met (SAML core 2.5.1.4) */
@@ -1340,12 +1328,12 @@ saml_conditions_check(const xmlNode *as, const struct saml_expect *x, struct sam
 			if (saml_is(a, NS_SAML, "Audience") && saml_uri_eq(saml_text(a), x->sp_entity_id))
 				ours = true;
 		if (!ours) {
-			saml_err(err, errsz, "Audience: the assertion is meant for another service provider");
+			log_seterr(err, errsz, "Audience: the assertion is meant for another service provider");
 			return SU_EDENIED;
 		}
 	}
 	if (n_ar == 0) {
-		saml_err(err, errsz, "Audience: the assertion has no AudienceRestriction");
+		log_seterr(err, errsz, "Audience: the assertion has no AudienceRestriction");
 		return SU_EDENIED;
 	}
 	return SU_OK;
@@ -1364,33 +1352,34 @@ saml_authn_check(const xmlNode *as, const struct saml_expect *x, struct saml_res
 
 	st = saml_kid(as, NS_SAML, "AuthnStatement", &n);
 	if (n != 1) {
-		saml_err(err, errsz, "AuthnStatement: the assertion needs exactly one AuthnStatement");
+		log_seterr(err, errsz, "AuthnStatement: the assertion needs exactly one AuthnStatement");
 		return SU_EINVAL;
 	}
 	v = saml_attr(st, "AuthnInstant");
 	if (v == NULL || saml_time_parse(v, &t) != SU_OK) {
-		saml_err(err, errsz, "AuthnInstant: missing or not a UTC time");
+		log_seterr(err, errsz, "AuthnInstant: missing or not a UTC time");
 		return SU_EINVAL;
 	}
 	/* ForceAuthn was asked: a login older than the request is a reused session */
 	if (t < x->flow_created_at - x->skew) {
-		saml_err(err, errsz, "AuthnInstant: the sign-in is older than the step-up request "
-				     "(the identity provider reused an earlier login)");
+		log_seterr(err, errsz,
+			   "AuthnInstant: the sign-in is older than the step-up request "
+			   "(the identity provider reused an earlier login)");
 		return SU_EDENIED;
 	}
 	if (t > x->now + x->skew) {
-		saml_err(err, errsz, "AuthnInstant: the sign-in time is in the future");
+		log_seterr(err, errsz, "AuthnInstant: the sign-in time is in the future");
 		return SU_EDENIED;
 	}
 	res->authn_instant = t;
 	v = saml_attr(st, "SessionNotOnOrAfter");
 	if (v != NULL) {
 		if (saml_time_parse(v, &t) != SU_OK) {
-			saml_err(err, errsz, "SessionNotOnOrAfter: not a UTC time");
+			log_seterr(err, errsz, "SessionNotOnOrAfter: not a UTC time");
 			return SU_EINVAL;
 		}
 		if (t <= x->now) {
-			saml_err(err, errsz, "SessionNotOnOrAfter: the identity provider's session is over");
+			log_seterr(err, errsz, "SessionNotOnOrAfter: the identity provider's session is over");
 			return SU_EEXPIRED;
 		}
 		res->session_not_on_or_after = t;
@@ -1399,7 +1388,7 @@ saml_authn_check(const xmlNode *as, const struct saml_expect *x, struct saml_res
 	cr = n == 1 ? saml_kid(ac, NS_SAML, "AuthnContextClassRef", &n) : NULL;
 	v = cr != NULL && n == 1 ? saml_text(cr) : NULL;
 	if (v == NULL || v[0] == '\0' || strlen(v) > SAML_TEXT_MAX) {
-		saml_err(err, errsz, "AuthnContextClassRef: missing or not plain text");
+		log_seterr(err, errsz, "AuthnContextClassRef: missing or not plain text");
 		return SU_EINVAL;
 	}
 	res->class_ref = saml_dup_trim(v);
@@ -1407,8 +1396,8 @@ saml_authn_check(const xmlNode *as, const struct saml_expect *x, struct saml_res
 		return SU_ENOMEM;
 	if (!saml_class_ref_ok(res->class_ref, x->class_refs, x->comparison, x->class_ref_order)) {
 		saml_printable(res->class_ref, shown, sizeof(shown));
-		saml_err(err, errsz, "AuthnContextClassRef: %s does not meet the requested context (%s)",
-			 shown, saml_comparison_str(x->comparison));
+		log_seterr(err, errsz, "AuthnContextClassRef: %s does not meet the requested context (%s)",
+			   shown, saml_comparison_str(x->comparison));
 		return SU_EDENIED;
 	}
 	return SU_OK;
@@ -1436,15 +1425,15 @@ saml_attribute_subject(const xmlNode *as, const struct saml_expect *x, struct sa
 		}
 	}
 	if (count != 1) {
-		saml_err(err, errsz, "subject: the attribute %.64s appears %d times (exactly once needed)",
-			 x->subject_attribute, count);
+		log_seterr(err, errsz, "subject: the attribute %.64s appears %d times (exactly once needed)",
+			   x->subject_attribute, count);
 		return SU_EDENIED;
 	}
 	val = saml_kid(found, NS_SAML, "AttributeValue", &nv);
 	v = nv == 1 ? saml_text(val) : NULL;
 	if (v == NULL || v[0] == '\0' || strlen(v) > SAML_TEXT_MAX) {
-		saml_err(err, errsz, "subject: the attribute %.64s needs exactly one plain-text value",
-			 x->subject_attribute);
+		log_seterr(err, errsz, "subject: the attribute %.64s needs exactly one plain-text value",
+			   x->subject_attribute);
 		return SU_EDENIED;
 	}
 	res->subject = strdup(v);
@@ -1464,12 +1453,12 @@ saml_doc_check(const struct saml_doc *d, const struct saml_expect *x, struct sam
 	memset(res, 0, sizeof(*res));
 	root = d && d->doc ? xmlDocGetRootElement(d->doc) : NULL;
 	if (!saml_is(root, NS_SAMLP, "Response")) {
-		saml_err(err, errsz, "Response: the message is not a SAML Response");
+		log_seterr(err, errsz, "Response: the message is not a SAML Response");
 		goto out;
 	}
 	v = saml_attr(root, "Version");
 	if (v == NULL || strcmp(v, "2.0") != 0) {
-		saml_err(err, errsz, "Response: not SAML 2.0");
+		log_seterr(err, errsz, "Response: not SAML 2.0");
 		goto out;
 	}
 	rc = saml_status_check(root, res, err, errsz);
@@ -1482,35 +1471,35 @@ saml_doc_check(const struct saml_doc *d, const struct saml_expect *x, struct sam
 	/* Destination: required, as the binding requires it on signed messages */
 	v = saml_attr(root, "Destination");
 	if (v == NULL || strcmp(v, x->acs_url) != 0) {
-		saml_err(err, errsz, "Destination: the response is %s this ACS",
-			 v == NULL ? "not addressed to" : "addressed to another endpoint than");
+		log_seterr(err, errsz, "Destination: the response is %s this ACS",
+			   v == NULL ? "not addressed to" : "addressed to another endpoint than");
 		goto out;
 	}
 	v = saml_attr(root, "InResponseTo");
 	if (v == NULL) {
-		saml_err(err, errsz, "InResponseTo: the response answers no request (unsolicited or "
-				     "IdP-initiated responses are refused)");
+		log_seterr(err, errsz, "InResponseTo: the response answers no request (unsolicited or "
+				       "IdP-initiated responses are refused)");
 		goto out;
 	}
 	if (!xcrypt_streq(v, x->request_id)) {
-		saml_err(err, errsz, "InResponseTo: the response answers another request than the one "
-				     "this browser sent");
+		log_seterr(err, errsz, "InResponseTo: the response answers another request than the one "
+				       "this browser sent");
 		goto out;
 	}
 	iss = saml_kid(root, NS_SAML, "Issuer", &n);
 	if (n > 1 || (n == 1 && !saml_uri_eq(saml_text(iss), x->idp_entity_id))) {
-		saml_err(err, errsz, "Issuer: the response comes from another identity provider");
+		log_seterr(err, errsz, "Issuer: the response comes from another identity provider");
 		goto out;
 	}
 	v = saml_attr(as, "Version");
 	if (v == NULL || strcmp(v, "2.0") != 0) {
-		saml_err(err, errsz, "Assertion: not SAML 2.0");
+		log_seterr(err, errsz, "Assertion: not SAML 2.0");
 		rc = SU_EINVAL;
 		goto out;
 	}
 	iss = saml_kid(as, NS_SAML, "Issuer", &n);
 	if (n != 1 || !saml_uri_eq(saml_text(iss), x->idp_entity_id)) {
-		saml_err(err, errsz, "Issuer: the assertion does not come from the identity provider");
+		log_seterr(err, errsz, "Issuer: the assertion does not come from the identity provider");
 		goto out;
 	}
 	res->assertion_id = strdup(saml_attr(as, "ID") ? saml_attr(as, "ID") : "");
@@ -1519,7 +1508,7 @@ saml_doc_check(const struct saml_doc *d, const struct saml_expect *x, struct sam
 		goto out;
 	}
 	if (res->assertion_id[0] == '\0' || strlen(res->assertion_id) > 256) {
-		saml_err(err, errsz, "Assertion: no usable ID");
+		log_seterr(err, errsz, "Assertion: no usable ID");
 		rc = SU_EINVAL;
 		goto out;
 	}
@@ -1538,8 +1527,8 @@ saml_doc_check(const struct saml_doc *d, const struct saml_expect *x, struct sam
 			goto out;
 	}
 	if (x->user != NULL && strcmp(res->subject, x->user) != 0) {
-		saml_err(err, errsz, "subject: the identity provider signed in another user than the one "
-				     "this step-up was started for");
+		log_seterr(err, errsz, "subject: the identity provider signed in another user than the one "
+				       "this step-up was started for");
 		rc = SU_EDENIED;
 		goto out;
 	}
@@ -1573,7 +1562,8 @@ saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, si
 
 	*out = NULL;
 	if (xml == NULL || len == 0 || len > SAML_RESPONSE_MAX) {
-		saml_err(err, errsz, "Response: empty or larger than %d bytes", SAML_RESPONSE_MAX);
+		log_seterr(err, errsz, "Response: empty or larger than %d bytes",
+			   SAML_RESPONSE_MAX);
 		return len > SAML_RESPONSE_MAX ? SU_ETOOBIG : SU_EINVAL;
 	}
 	/* UTF-8 only (a UTF-16 or other encoding could hide a DOCTYPE from the scan below) */
@@ -1582,7 +1572,7 @@ saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, si
 	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
 		i++;
 	if (i == len || p[i] != '<') {
-		saml_err(err, errsz, "Response: not a UTF-8 XML document");
+		log_seterr(err, errsz, "Response: not a UTF-8 XML document");
 		return SU_EINVAL;
 	}
 	/* an XML declaration may only name UTF-8: libxml2 would switch to any
@@ -1601,14 +1591,14 @@ saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, si
 				k++;
 			if (end - k < 5 || strncasecmp((const char *)p + k, "utf-8", 5) != 0 ||
 			    (p[k + 5] != '"' && p[k + 5] != '\'')) {
-				saml_err(err, errsz, "Response: only UTF-8 is accepted");
+				log_seterr(err, errsz, "Response: only UTF-8 is accepted");
 				return SU_EINVAL;
 			}
 			break;
 		}
 	}
 	if (saml_contains(xml, len, "<!DOCTYPE") || saml_contains(xml, len, "<!ENTITY")) {
-		saml_err(err, errsz, "DOCTYPE: a document type declaration is refused (XXE, entity expansion)");
+		log_seterr(err, errsz, "DOCTYPE: a document type declaration is refused (XXE, entity expansion)");
 		return SU_EINVAL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -1617,15 +1607,15 @@ saml_doc_parse(const void *xml, size_t len, struct saml_doc **out, char *err, si
 	d->doc = xmlReadMemory(xml, (int)len, "response.xml", NULL,
 			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (d->doc == NULL) {
-		saml_err(err, errsz, "Response: not well-formed XML");
+		log_seterr(err, errsz, "Response: not well-formed XML");
 		goto out;
 	}
 	if (d->doc->intSubset != NULL || d->doc->extSubset != NULL) {
-		saml_err(err, errsz, "DOCTYPE: a document type declaration is refused (XXE, entity expansion)");
+		log_seterr(err, errsz, "DOCTYPE: a document type declaration is refused (XXE, entity expansion)");
 		goto out;
 	}
 	if (d->doc->encoding != NULL && strcasecmp((const char *)d->doc->encoding, "UTF-8") != 0) {
-		saml_err(err, errsz, "Response: only UTF-8 is accepted");
+		log_seterr(err, errsz, "Response: only UTF-8 is accepted");
 		goto out;
 	}
 	*out = d;
@@ -1673,30 +1663,30 @@ saml_lasso_check(struct saml_sp *sp, const char *b64, const struct saml_expect *
 	lasso_profile_set_signature_verify_hint(prof, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
 	lrc = lasso_login_process_authn_response_msg(login, (gchar *)b64);
 	if (lrc != 0) {
-		saml_err(err, errsz, "Signature: the signature check failed (%s)", lasso_strerror(lrc));
+		log_seterr(err, errsz, "Signature: the signature check failed (%s)", lasso_strerror(lrc));
 		goto out;
 	}
 	/* the Response's own signature: valid, or absent when only the
 	 * assertion is signed (Lasso then verified the assertion's, else rc) */
 	lrc = lasso_profile_get_signature_status(prof);
 	if (lrc != 0 && lrc != LASSO_DS_ERROR_SIGNATURE_NOT_FOUND) {
-		saml_err(err, errsz, "Signature: the signature check failed (%s)", lasso_strerror(lrc));
+		log_seterr(err, errsz, "Signature: the signature check failed (%s)", lasso_strerror(lrc));
 		goto out;
 	}
 	rc = SU_EINVAL;
 	if (prof->remote_providerID == NULL || strcmp(prof->remote_providerID, x->idp_entity_id) != 0) {
-		saml_err(err, errsz, "Issuer: Lasso saw another identity provider");
+		log_seterr(err, errsz, "Issuer: Lasso saw another identity provider");
 		goto out;
 	}
 	resp = LASSO_IS_SAMLP2_RESPONSE(prof->response) ? LASSO_SAMLP2_RESPONSE(prof->response) : NULL;
 	if (resp == NULL || g_list_length(resp->Assertion) != 1 || resp->EncryptedAssertion != NULL ||
 	    !LASSO_IS_SAML2_ASSERTION(resp->Assertion->data)) {
-		saml_err(err, errsz, "Assertion: Lasso did not see exactly one assertion");
+		log_seterr(err, errsz, "Assertion: Lasso did not see exactly one assertion");
 		goto out;
 	}
 	a = LASSO_SAML2_ASSERTION(resp->Assertion->data);
 	if (a->ID == NULL || strcmp(a->ID, res->assertion_id) != 0) {
-		saml_err(err, errsz, "Assertion: Lasso read another assertion ID (parser differential)");
+		log_seterr(err, errsz, "Assertion: Lasso read another assertion ID (parser differential)");
 		goto out;
 	}
 	st = a->AuthnStatement && g_list_length(a->AuthnStatement) == 1 &&
@@ -1705,14 +1695,14 @@ saml_lasso_check(struct saml_sp *sp, const char *b64, const struct saml_expect *
 		     : NULL;
 	if (st == NULL || st->AuthnContext == NULL || st->AuthnContext->AuthnContextClassRef == NULL ||
 	    !saml_uri_eq(st->AuthnContext->AuthnContextClassRef, res->class_ref)) {
-		saml_err(err, errsz, "AuthnContextClassRef: Lasso read another class ref (parser differential)");
+		log_seterr(err, errsz, "AuthnContextClassRef: Lasso read another class ref (parser differential)");
 		goto out;
 	}
 	if (x->subject_attribute == NULL) {
 		nid = LASSO_IS_SAML2_NAME_ID(prof->nameIdentifier) ? LASSO_SAML2_NAME_ID(prof->nameIdentifier)
 								   : NULL;
 		if (nid == NULL || nid->content == NULL || strcmp(nid->content, res->subject) != 0) {
-			saml_err(err, errsz, "NameID: Lasso read another NameID (parser differential)");
+			log_seterr(err, errsz, "NameID: Lasso read another NameID (parser differential)");
 			goto out;
 		}
 	}
@@ -1737,7 +1727,7 @@ saml_response_check(struct saml_sp *sp, const char *saml_response, const struct 
 	memset(res, 0, sizeof(*res));
 	rc = saml_b64_decode(saml_response, strlen(saml_response), SAML_RESPONSE_MAX, &xml, &len);
 	if (rc != SU_OK) {
-		saml_err(err, errsz, rc == SU_ETOOBIG ? "SAMLResponse: too large"
+		log_seterr(err, errsz, rc == SU_ETOOBIG ? "SAMLResponse: too large"
 						      : "SAMLResponse: not valid base64");
 		goto out;
 	}
@@ -1765,19 +1755,6 @@ out:
 
 /* ---------------------------------------------------------------- the POST form */
 
-/* saml_hex() maps one hex digit, -1 if none. */
-static int
-saml_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* saml_form_decode() URL-decodes n bytes ('+' is a space) into a malloc'd
  * string; NULL on a bad escape, a NUL byte or no memory. */
 static char *
@@ -1796,8 +1773,8 @@ saml_form_decode(const char *s, size_t n)
 
 			if (i + 2 >= n)
 				goto bad;
-			h = saml_hex(s[i + 1]);
-			l = saml_hex(s[i + 2]);
+			h = xcrypt_hexval((unsigned char)s[i + 1]);
+			l = xcrypt_hexval((unsigned char)s[i + 2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				goto bad;
 			o[k++] = (char)(h * 16 + l);
@@ -1824,7 +1801,7 @@ saml_form_parse(const char *body, size_t len, char **saml_response, char **relay
 	*saml_response = NULL;
 	*relay_state = NULL;
 	if (body == NULL || len == 0) {
-		saml_err(err, errsz, "the form is empty");
+		log_seterr(err, errsz, "the form is empty");
 		return SU_EINVAL;
 	}
 	while (p < end) {
@@ -1835,7 +1812,7 @@ saml_form_parse(const char *body, size_t len, char **saml_response, char **relay
 		eq = memchr(p, '=', (size_t)(stop - p));
 		key = saml_form_decode(p, (size_t)((eq ? eq : stop) - p));
 		if (key == NULL) {
-			saml_err(err, errsz, "the form is not validly URL-encoded");
+			log_seterr(err, errsz, "the form is not validly URL-encoded");
 			goto out;
 		}
 		if (strcmp(key, "SAMLResponse") == 0)
@@ -1844,13 +1821,13 @@ saml_form_parse(const char *body, size_t len, char **saml_response, char **relay
 			slot = relay_state;
 		if (slot != NULL) {
 			if (*slot != NULL) {
-				saml_err(err, errsz, "%s appears twice in the form", key);
+				log_seterr(err, errsz, "%s appears twice in the form", key);
 				free(key);
 				goto out;
 			}
 			*slot = eq ? saml_form_decode(eq + 1, (size_t)(stop - eq - 1)) : strdup("");
 			if (*slot == NULL) {
-				saml_err(err, errsz, "%s is not validly URL-encoded", key);
+				log_seterr(err, errsz, "%s is not validly URL-encoded", key);
 				free(key);
 				goto out;
 			}
@@ -1859,11 +1836,11 @@ saml_form_parse(const char *body, size_t len, char **saml_response, char **relay
 		p = amp ? amp + 1 : end;
 	}
 	if (*saml_response == NULL || (*saml_response)[0] == '\0') {
-		saml_err(err, errsz, "the form carries no SAMLResponse");
+		log_seterr(err, errsz, "the form carries no SAMLResponse");
 		goto out;
 	}
 	if (*relay_state == NULL || (*relay_state)[0] == '\0') {
-		saml_err(err, errsz, "the form carries no RelayState");
+		log_seterr(err, errsz, "the form carries no RelayState");
 		goto out;
 	}
 	rc = SU_OK;

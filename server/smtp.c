@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+
 /* The longest line smtp_message_build() writes in the body (RFC 5321
  * allows 998 characters before CRLF). */
 #define SMTP_LINE_MAX 990
@@ -83,40 +85,6 @@ smtp_address_ok(const char *s)
 	return label > 0 && s[n - 1] != '-';
 }
 
-/* smtp_utf8_len() returns the length of the well-formed UTF-8 sequence at
- * p (1 for ASCII), or 0 when the bytes there are not one. */
-static size_t
-smtp_utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	/* no overlong forms, no surrogates, nothing above U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* smtp_clean() copies at most max bytes of s into out as one line of text:
  * control bytes become a space, runs of blanks become one space, a
  * malformed UTF-8 byte becomes '?', and the cut falls on a character
@@ -131,7 +99,7 @@ smtp_clean(const char *s, size_t max, struct buf *out, bool *ascii)
 
 	*ascii = true;
 	while (*p != '\0' && rc == SU_OK) {
-		size_t n = smtp_utf8_len(p);
+		size_t n = buf_utf8_len(p);
 
 		if (n == 0) {
 			if (used + 1 > max)
@@ -213,7 +181,7 @@ smtp_header_value(struct buf *out, const char *s, size_t max)
 
 		/* whole characters only: a word must hold complete UTF-8 sequences */
 		while (i + n < clean.len) {
-			k = smtp_utf8_len(p + i + n);
+			k = buf_utf8_len(p + i + n);
 			if (k == 0)
 				k = 1;
 			if (n + k > SMTP_WORD_BYTES)

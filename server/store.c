@@ -30,6 +30,7 @@
 
 #include "elevcache.h"
 #include "log.h"
+#include "store_int.h"
 
 /* The largest migration file store_open() reads. */
 #define STORE_MIGRATION_MAX (1024 * 1024)
@@ -167,11 +168,10 @@ struct store_migration {
 	char *path;
 };
 
-/* store_hash_ok() is true when h is exactly 64 lowercase hex characters
- * (the form xcrypt_sha256_hex() writes). NULL is never ok. Branch-free over
- * the digits: a SHA-256's digits are random, so a test per digit would
- * mispredict on every other one (this runs on every /check). */
-static bool
+/* store_hash_ok(): see store_int.h. Branch-free over the digits: a
+ * SHA-256's digits are random, so a test per digit would mispredict on
+ * every other one (this runs on every /check). */
+bool
 store_hash_ok(const char *h)
 {
 	unsigned bad = 0;
@@ -193,19 +193,18 @@ store_opt_hash_ok(const char *h)
 	return h == NULL || h[0] == '\0' || store_hash_ok(h);
 }
 
-/* store_done() resets a statement after use and drops its bindings, so the
- * strings it borrowed are no longer referenced and no read transaction is
- * left open. */
-static void
+/* store_done(): see store_int.h. */
+void
 store_done(sqlite3_stmt *st)
 {
+	if (st == NULL)
+		return;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-/* store_bind_text() binds s (NULL binds SQL NULL). The string is borrowed
- * (SQLITE_STATIC): every caller clears the bindings before returning. */
-static enum su_rc
+/* store_bind_text(): see store_int.h. */
+enum su_rc
 store_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	int r;
@@ -217,16 +216,15 @@ store_bind_text(sqlite3_stmt *st, int idx, const char *s)
 	return r == SQLITE_OK ? SU_OK : SU_EDB;
 }
 
-/* store_bind_int() binds a 64-bit integer. */
-static enum su_rc
+/* store_bind_int(): see store_int.h. */
+enum su_rc
 store_bind_int(sqlite3_stmt *st, int idx, int64_t v)
 {
 	return sqlite3_bind_int64(st, idx, (sqlite3_int64)v) == SQLITE_OK ? SU_OK : SU_EDB;
 }
 
-/* store_col_dup() copies text column i into *out (malloc'd; NULL when the
- * column is NULL). SU_ENOMEM when the copy fails. */
-static enum su_rc
+/* store_col_dup(): see store_int.h. */
+enum su_rc
 store_col_dup(sqlite3_stmt *st, int i, char **out)
 {
 	const unsigned char *t;
@@ -247,12 +245,21 @@ store_col_dup(sqlite3_stmt *st, int i, char **out)
 	return SU_OK;
 }
 
-/* store_db_rc() maps the connection's last error to a status: constraint
- * violations are refused input (SU_EINVAL), anything else SU_EDB. */
-static enum su_rc
+/* store_db_rc(): see store_int.h. */
+enum su_rc
 store_db_rc(struct store *s)
 {
 	return (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT ? SU_EINVAL : SU_EDB;
+}
+
+/* store_fail(): see store_int.h. */
+enum su_rc
+store_fail(struct store *s, const char *what)
+{
+	if (s == NULL || s->db == NULL)
+		return SU_EINVAL;
+	log_err("%.60s: %s", what, sqlite3_errmsg(s->db));
+	return store_db_rc(s);
 }
 
 /* store_exec_simple() steps a prepared no-result statement (BEGIN, COMMIT,
@@ -271,13 +278,31 @@ store_exec_simple(struct store *s, enum store_stmt which)
 	return SU_OK;
 }
 
-/* store_rollback() ends a failed transaction. If ROLLBACK itself fails the
+/* store_txn_begin(): see store_int.h. */
+enum su_rc
+store_txn_begin(struct store *s, bool immediate)
+{
+	if (s == NULL)
+		return SU_EDB;
+	return store_exec_simple(s, immediate ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
+}
+
+/* store_txn_commit(): see store_int.h. */
+enum su_rc
+store_txn_commit(struct store *s)
+{
+	if (s == NULL)
+		return SU_EDB;
+	return store_exec_simple(s, ST_COMMIT);
+}
+
+/* store_txn_rollback(): see store_int.h. If ROLLBACK itself fails the
  * transaction may already be gone (SQLite rolls back on some errors); it is
  * logged and nothing else can be done. */
-static void
-store_rollback(struct store *s)
+void
+store_txn_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (s != NULL && !sqlite3_get_autocommit(s->db))
 		(void)store_exec_simple(s, ST_ROLLBACK);
 }
 
@@ -992,7 +1017,7 @@ out:
 	if (st != NULL)
 		store_done(st);
 	if (in_txn)
-		store_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -1195,10 +1220,8 @@ out:
 	return rc;
 }
 
-/* store_grow() returns v with room for element n (capacity *cap, doubled
- * when full; new memory zeroed), possibly moved. NULL on failure or
- * overflow, and then v is untouched and still owned by the caller. */
-static void *
+/* store_grow(): see store_int.h. */
+void *
 store_grow(void *v, size_t *cap, size_t n, size_t sz)
 {
 	size_t ncap;
@@ -1298,7 +1321,7 @@ out:
 	if (st != NULL)
 		store_done(st);
 	if (in_txn)
-		store_rollback(s);
+		store_txn_rollback(s);
 	free(u);
 	store_elevation_list_free(v, cnt);
 	return rc;
@@ -1572,7 +1595,7 @@ out:
 	if (st != NULL)
 		store_done(st);
 	if (in_txn)
-		store_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -1617,4 +1640,40 @@ store_ext_slot(struct store *s, int which)
 	if (s == NULL || which < 0 || which >= STORE_EXT_SLOTS)
 		return NULL;
 	return &s->ext[which];
+}
+
+/* store_ext_stmt(): see store_int.h. */
+sqlite3_stmt *
+store_ext_stmt(struct store *s, int which, const char *sql)
+{
+	void **slot = store_ext_slot(s, which);
+	sqlite3_stmt *st = NULL;
+
+	if (slot == NULL || s->db == NULL)
+		return NULL;
+	if (*slot != NULL)
+		return *slot;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_err("preparing \"%s\": %s", sql, sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	*slot = st;
+	return st;
+}
+
+/* store_ext_exec(): see store_int.h. */
+enum su_rc
+store_ext_exec(struct store *s, sqlite3_stmt *st, const char *what, int *changes)
+{
+	enum su_rc rc = SU_OK;
+
+	if (st == NULL)
+		return SU_EDB;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(s, what);
+	else if (changes != NULL)
+		*changes = sqlite3_changes(s->db);
+	store_done(st);
+	return rc;
 }

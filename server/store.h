@@ -152,7 +152,8 @@ long store_count(struct store *s, const char *table);
  * store_close() finalizes every statement still prepared on the connection
  * before closing it, so slots must hold only sqlite3_stmt pointers.
  * Owners: 0..15 and 32..47 store_policy.c; 16..31 store_alert.c; 48..49 store_saml.c;
- * 50..55 store_admin.c; 56..63 the admin console pages. */
+ * 50..55 store_admin.c; 56..63 the admin console pages. Those modules use
+ * store.c's SQLite helpers through store_int.h (theirs only). */
 #define STORE_EXT_SLOTS 64
 struct sqlite3;
 struct sqlite3 *store_db(struct store *s);

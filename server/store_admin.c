@@ -6,7 +6,8 @@
  * The statements a request may run (session use, user lookup, counters)
  * are prepared once per connection into extension slots 50..55 (store.h);
  * the rare ones (the command line, sign-in, sign-out, purges) are prepared
- * for each call. A session is used in one statement (UPDATE ... WHERE
+ * for each call; binding, resets and transactions are store.c's
+ * (store_int.h). A session is used in one statement (UPDATE ... WHERE
  * still valid ... RETURNING), so an expired session is never refreshed.
  * It logs which operation failed, never a hash, token or session id.
  */
@@ -18,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 
 /* The first extension slot this module owns (store.h: 50..55). */
 #define SA_SLOT0 50
@@ -44,32 +46,7 @@ static const char *const sa_sql[SA__COUNT] = {
 static sqlite3_stmt *
 sa_stmt(struct store *s, enum sa_stmt which)
 {
-	void **slot = s ? store_ext_slot(s, SA_SLOT0 + (int)which) : NULL;
-	sqlite3 *db = s ? store_db(s) : NULL;
-	sqlite3_stmt *st = NULL;
-
-	if (slot == NULL || db == NULL)
-		return NULL;
-	if (*slot != NULL)
-		return *slot;
-	if (sqlite3_prepare_v3(db, sa_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
-		log_err("preparing the admin store: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = st;
-	return st;
-}
-
-/* sa_done() resets a kept statement and drops its (borrowed) bindings. */
-static void
-sa_done(sqlite3_stmt *st)
-{
-	if (st == NULL)
-		return;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	return store_ext_stmt(s, SA_SLOT0 + (int)which, sa_sql[which]);
 }
 
 /* sa_once() prepares a statement that is finalized after one use. */
@@ -94,20 +71,6 @@ static bool
 sa_text_ok(const char *s, size_t max)
 {
 	return s != NULL && s[0] != '\0' && strlen(s) <= max;
-}
-
-/* sa_exec() runs one fixed statement without results. */
-static enum su_rc
-sa_exec(struct store *s, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(store_db(s), sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_err("admin store: %s", err ? err : "error");
-		sqlite3_free(err);
-		return SU_EDB;
-	}
-	return SU_OK;
 }
 
 /* store_admin_user_set(): see store_admin.h. */
@@ -136,9 +99,8 @@ store_admin_user_set(struct store *s, const char *name, const char *hash, int64_
 			"hash = excluded.hash, updated_at = excluded.updated_at");
 	if (st == NULL)
 		goto out;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK)
+	if (store_bind_text(st, 1, name) != SU_OK || store_bind_text(st, 2, hash) != SU_OK ||
+	    store_bind_int(st, 3, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("setting an admin password: %s", sqlite3_errmsg(store_db(s)));
@@ -163,7 +125,7 @@ store_admin_user_hash(struct store *s, const char *name, char **hash)
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_USER_HASH);
-	if (st == NULL || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (st == NULL || store_bind_text(st, 1, name) != SU_OK)
 		goto out;
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
@@ -175,7 +137,7 @@ store_admin_user_hash(struct store *s, const char *name, char **hash)
 	*hash = strdup((const char *)sqlite3_column_text(st, 0));
 	rc = *hash ? SU_OK : SU_ENOMEM;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -189,13 +151,13 @@ store_admin_user_remove(struct store *s, const char *name)
 
 	if (!sa_text_ok(name, 256))
 		goto out;
-	rc = sa_exec(s, "BEGIN IMMEDIATE");
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		goto out;
 	began = true;
 	rc = SU_EDB;
 	st = sa_once(s, "DELETE FROM admin_users WHERE name = ?1");
-	if (st == NULL || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (st == NULL || store_bind_text(st, 1, name) != SU_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	if (sqlite3_changes(store_db(s)) == 0) {
@@ -205,16 +167,16 @@ store_admin_user_remove(struct store *s, const char *name)
 	sqlite3_finalize(st);
 	/* the local account's sessions go with it (OIDC ones are not its) */
 	st = sa_once(s, "DELETE FROM admin_sessions WHERE user = ?1 AND via = 'local'");
-	if (st == NULL || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (st == NULL || store_bind_text(st, 1, name) != SU_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
-	rc = sa_exec(s, "COMMIT");
+	rc = store_txn_commit(s);
 	if (rc == SU_OK)
 		began = false;
 out:
 	sqlite3_finalize(st);
 	if (began)
-		sa_exec(s, "ROLLBACK");
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -284,12 +246,10 @@ store_admin_session_put(struct store *s, const char *id_hash, const char *user, 
 	rc = SU_EDB;
 	st = sa_once(s, "INSERT INTO admin_sessions (id_hash, user, csrf, created_at, last_seen, "
 			"expires_at, via) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
-	if (st == NULL || sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, csrf, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, expires_at) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, via, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (st == NULL || store_bind_text(st, 1, id_hash) != SU_OK ||
+	    store_bind_text(st, 2, user) != SU_OK || store_bind_text(st, 3, csrf) != SU_OK ||
+	    store_bind_int(st, 4, now) != SU_OK || store_bind_int(st, 5, expires_at) != SU_OK ||
+	    store_bind_text(st, 6, via) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = sqlite3_extended_errcode(store_db(s)) == SQLITE_CONSTRAINT_PRIMARYKEY ? SU_EINVAL
@@ -332,8 +292,8 @@ store_admin_session_use(struct store *s, const char *id_hash, int64_t now, int64
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_SESSION_USE);
-	if (st == NULL || sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK || sqlite3_bind_int64(st, 3, idle) != SQLITE_OK)
+	if (st == NULL || store_bind_text(st, 1, id_hash) != SU_OK ||
+	    store_bind_int(st, 2, now) != SU_OK || store_bind_int(st, 3, idle) != SU_OK)
 		goto out;
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
@@ -352,7 +312,7 @@ store_admin_session_use(struct store *s, const char *id_hash, int64_t now, int64
 	if (step != SQLITE_DONE)
 		goto out;
 	/* none, or expired: an expired one is deleted */
-	sa_done(st);
+	store_done(st);
 	st = NULL;
 	rc = store_admin_session_delete(s, id_hash);
 	if (rc == SU_OK)
@@ -360,7 +320,7 @@ store_admin_session_use(struct store *s, const char *id_hash, int64_t now, int64
 out:
 	if (rc != SU_OK)
 		memset(out, 0, sizeof(*out));
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -375,12 +335,12 @@ store_admin_session_delete(struct store *s, const char *id_hash)
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_SESSION_DELETE);
-	if (st == NULL || sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (st == NULL || store_bind_text(st, 1, id_hash) != SU_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -392,8 +352,8 @@ store_admin_session_purge(struct store *s, int64_t now, int64_t idle)
 				      "last_seen + ?2 <= ?1");
 	enum su_rc rc = SU_EDB;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, idle) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+	if (st == NULL || store_bind_int(st, 1, now) != SU_OK ||
+	    store_bind_int(st, 2, idle) != SU_OK || sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	rc = SU_OK;
 out:
@@ -415,7 +375,7 @@ store_admin_fail_get(struct store *s, const char *key, int64_t *failures, int64_
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_FAIL_GET);
-	if (st == NULL || sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (st == NULL || store_bind_text(st, 1, key) != SU_OK)
 		goto out;
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
@@ -426,7 +386,7 @@ store_admin_fail_get(struct store *s, const char *key, int64_t *failures, int64_
 	}
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -441,15 +401,15 @@ store_admin_fail_add(struct store *s, const char *key, int64_t now, int64_t wind
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_FAIL_ADD);
-	if (st == NULL || sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, window) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+	if (st == NULL || store_bind_text(st, 1, key) != SU_OK ||
+	    store_bind_int(st, 2, now) != SU_OK || store_bind_int(st, 3, window) != SU_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
 		log_err("counting a failed admin sign-in: %s", sqlite3_errmsg(store_db(s)));
 		goto out;
 	}
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -464,12 +424,12 @@ store_admin_fail_reset(struct store *s, const char *key)
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_FAIL_RESET);
-	if (st == NULL || sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (st == NULL || store_bind_text(st, 1, key) != SU_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -480,7 +440,7 @@ store_admin_fail_purge(struct store *s, int64_t before)
 	sqlite3_stmt *st = sa_once(s, "DELETE FROM admin_login_failures WHERE last_failure < ?1");
 	enum su_rc rc = SU_EDB;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	if (st == NULL || store_bind_int(st, 1, before) != SU_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	rc = SU_OK;

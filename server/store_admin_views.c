@@ -5,7 +5,8 @@
  * parameters; optional filters are "?N IS NULL OR ..." so one prepared
  * statement serves every combination. Statements live in extension slots
  * 56..63 of the connection (store_ext_slot(); store_close() finalizes
- * them) and are reset after every use.
+ * them) and are reset after every use, with store.c's helpers
+ * (store_int.h).
  *
  * What it does not do: write anything except the bulk revocation, decide
  * what a page shows, or log stored values (only which query failed).
@@ -18,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 
 #define SAV_SLOT0 56
 #define SAV_ELEV_MAX 1000
@@ -86,13 +88,18 @@ static const char *const sav_sql[SAV__COUNT] = {
 		"SELECT id, session_hash, user, context, provider, acr, amr, auth_time, "
 		"elevated_at, expires_at, revoked_at FROM elevations WHERE session_hash = ?1 "
 		"ORDER BY elevated_at DESC, id DESC LIMIT ?2",
-	/* ?1 session hash, ?2 limit; newest first (the caller reverses) */
+	/* ?1 session hash, ?2 limit; newest first (the caller reverses). Times
+	 * are whole seconds, so o orders one second's rows the way they
+	 * happen: the decision that asked for a step-up (it has a match key),
+	 * then the audit rows (start, callback, ...), then other decisions
+	 * (allowed, blocked, a check already stepped up); id within each. */
 	[SAV_TIMELINE] =
 		"SELECT ts, id, 'audit', event, user, context, provider, outcome, detail, "
-		"NULL, NULL, NULL, NULL, NULL, NULL, 0 AS o FROM audit WHERE session_hash = ?1 "
+		"NULL, NULL, NULL, NULL, NULL, NULL, 1 AS o FROM audit WHERE session_hash = ?1 "
 		"UNION ALL "
 		"SELECT ts, id, 'match', policy_name, user, context, NULL, outcome, NULL, "
-		"decision, app, file_name, file_label, activity, path, 1 AS o "
+		"decision, app, file_name, file_label, activity, path, "
+		"CASE WHEN match_key IS NULL THEN 2 ELSE 0 END AS o "
 		"FROM policy_matches WHERE session_hash = ?1 "
 		"ORDER BY 1 DESC, 16 DESC, 2 DESC LIMIT ?2",
 	[SAV_REVOKE_USER] =
@@ -114,103 +121,15 @@ static const char *const sav_sql[SAV__COUNT] = {
 static sqlite3_stmt *
 sav_stmt(struct store *s, enum sav_stmt i)
 {
-	void **slot = store_ext_slot(s, SAV_SLOT0 + (int)i);
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-
-	if (slot == NULL || db == NULL)
-		return NULL;
-	if (*slot != NULL)
-		return *slot;
-	if (sqlite3_prepare_v3(db, sav_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
-		log_err("preparing admin view %d: %s", (int)i, sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = st;
-	return st;
+	return store_ext_stmt(s, SAV_SLOT0 + (int)i, sav_sql[i]);
 }
 
-/* sav_done() resets a statement and drops its bindings. */
-static void
-sav_done(sqlite3_stmt *st)
-{
-	if (st != NULL) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
-}
-
-/* sav_text() binds v (NULL or "" binds SQL NULL), borrowed until sav_done(). */
+/* sav_text() binds v borrowed; NULL or "" (a filter not given) binds SQL
+ * NULL, unlike store_bind_text(), for the "?N IS NULL OR ..." filters. */
 static bool
 sav_text(sqlite3_stmt *st, int idx, const char *v)
 {
-	if (v == NULL || v[0] == '\0')
-		return sqlite3_bind_null(st, idx) == SQLITE_OK;
-	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC) == SQLITE_OK;
-}
-
-/* sav_int() binds a 64-bit integer. */
-static bool
-sav_int(sqlite3_stmt *st, int idx, int64_t v)
-{
-	return sqlite3_bind_int64(st, idx, (sqlite3_int64)v) == SQLITE_OK;
-}
-
-/* sav_dup() copies text column i into *out (NULL for SQL NULL); false on ENOMEM. */
-static bool
-sav_dup(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *t;
-	int n;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return true;
-	t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return false;
-	n = sqlite3_column_bytes(st, i);
-	*out = malloc((size_t)n + 1);
-	if (*out == NULL)
-		return false;
-	memcpy(*out, t, (size_t)n);
-	(*out)[n] = '\0';
-	return true;
-}
-
-/* sav_grow() makes room for one more element of size sz in *v (capacity *cap). */
-static bool
-sav_grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	void *nv;
-	size_t ncap;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, ncap * sz);
-	if (nv == NULL)
-		return false;
-	memset((char *)nv + *cap * sz, 0, (ncap - *cap) * sz);
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
-/* sav_hash_ok() says whether h is 64 lowercase hex characters. */
-static bool
-sav_hash_ok(const char *h)
-{
-	size_t i = 0;
-
-	if (h == NULL)
-		return false;
-	for (; h[i] != '\0'; i++)
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
-			return false;
-	return i == 64;
+	return store_bind_text(st, idx, v != NULL && v[0] != '\0' ? v : NULL) == SU_OK;
 }
 
 /* store_admin_state_str(): see store_admin_views.h. */
@@ -320,9 +239,12 @@ sav_session_read(sqlite3_stmt *st, struct store_admin_session *e)
 	e->state = state >= 1 && state <= 3 ? (enum store_admin_state)state : STORE_ADMIN_EXPIRED;
 	e->expires_at = sqlite3_column_int64(st, 10);
 	e->revoked_at = sqlite3_column_int64(st, 11);
-	return sav_dup(st, 0, &e->session_hash) && sav_dup(st, 1, &e->user) &&
-	       sav_dup(st, 2, &e->contexts) && sav_dup(st, 7, &e->context) &&
-	       sav_dup(st, 8, &e->provider) && sav_dup(st, 9, &e->acr);
+	return store_col_dup(st, 0, &e->session_hash) == SU_OK &&
+	       store_col_dup(st, 1, &e->user) == SU_OK &&
+	       store_col_dup(st, 2, &e->contexts) == SU_OK &&
+	       store_col_dup(st, 7, &e->context) == SU_OK &&
+	       store_col_dup(st, 8, &e->provider) == SU_OK &&
+	       store_col_dup(st, 9, &e->acr) == SU_OK;
 }
 
 /* sav_sess_bind() binds the session filters (and paging) to st. */
@@ -330,12 +252,13 @@ static bool
 sav_sess_bind(sqlite3_stmt *st, const struct store_admin_session_filter *f, const char *pat,
 	      const char *hash, int64_t now, size_t offset, size_t limit)
 {
-	return sav_int(st, 1, now) && sav_text(st, 2, pat) &&
+	return store_bind_int(st, 1, now) == SU_OK && sav_text(st, 2, pat) &&
 	       sav_text(st, 3, f != NULL ? f->context : NULL) &&
-	       (f != NULL && f->state != STORE_ADMIN_ANY ? sav_int(st, 4, (int64_t)f->state)
-							 : sqlite3_bind_null(st, 4) == SQLITE_OK) &&
-	       sav_int(st, 5, (int64_t)limit) && sav_int(st, 6, (int64_t)offset) &&
-	       sav_text(st, 7, hash);
+	       (f != NULL && f->state != STORE_ADMIN_ANY
+			? store_bind_int(st, 4, (int64_t)f->state) == SU_OK
+			: store_bind_text(st, 4, NULL) == SU_OK) &&
+	       store_bind_int(st, 5, (int64_t)limit) == SU_OK &&
+	       store_bind_int(st, 6, (int64_t)offset) == SU_OK && sav_text(st, 7, hash);
 }
 
 /* sav_count() steps a bound count statement into *total. */
@@ -350,7 +273,7 @@ sav_count(struct store *s, sqlite3_stmt *st, int64_t *total)
 	} else {
 		log_err("admin count: %s", sqlite3_errmsg(store_db(s)));
 	}
-	sav_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -364,6 +287,7 @@ sav_sessions(struct store *s, const struct store_admin_session_filter *f, const 
 	sqlite3_stmt *st = NULL, *ct;
 	struct store_admin_session *v = NULL;
 	size_t cnt = 0, cap = 0;
+	void *nv;
 	char *pat = NULL;
 	enum su_rc rc = SU_EINVAL;
 	int r;
@@ -382,10 +306,12 @@ sav_sessions(struct store *s, const struct store_admin_session_filter *f, const 
 	if (st == NULL || !sav_sess_bind(st, f, pat, hash, now, offset, limit))
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!sav_grow((void **)&v, &cap, cnt, sizeof(*v))) {
+		nv = store_grow(v, &cap, cnt, sizeof(*v));
+		if (nv == NULL) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
+		v = nv;
 		if (!sav_session_read(st, &v[cnt++])) {
 			rc = SU_ENOMEM;
 			goto out;
@@ -395,11 +321,11 @@ sav_sessions(struct store *s, const struct store_admin_session_filter *f, const 
 		log_err("admin session list: %s", sqlite3_errmsg(store_db(s)));
 		goto out;
 	}
-	sav_done(st);
+	store_done(st);
 	if (total != NULL) {
 		ct = sav_stmt(s, SAV_SESSIONS_COUNT);
 		if (ct == NULL || !sav_sess_bind(ct, f, pat, hash, now, offset, limit)) {
-			sav_done(ct);
+			store_done(ct);
 			goto out;
 		}
 		rc = sav_count(s, ct, total);
@@ -412,7 +338,7 @@ sav_sessions(struct store *s, const struct store_admin_session_filter *f, const 
 	cnt = 0;
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	free(pat);
 	store_admin_views_sessions_free(v, cnt);
 	return rc;
@@ -445,7 +371,7 @@ store_admin_views_session_get(struct store *s, const char *session_hash, int64_t
 	enum su_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	if (s == NULL || !sav_hash_ok(session_hash))
+	if (s == NULL || !store_hash_ok(session_hash))
 		return SU_EINVAL;
 	rc = sav_sessions(s, NULL, session_hash, now, 0, 1, &v, &n, NULL);
 	if (rc == SU_OK && n == 0)
@@ -466,33 +392,40 @@ store_admin_views_elevations(struct store *s, const char *session_hash,
 	sqlite3_stmt *st = NULL;
 	struct store_elevation *v = NULL;
 	size_t cnt = 0, cap = 0;
+	void *nv;
 	enum su_rc rc = SU_EINVAL;
 	int r;
 
 	*out = NULL;
 	*n = 0;
-	if (s == NULL || !sav_hash_ok(session_hash))
+	if (s == NULL || !store_hash_ok(session_hash))
 		goto out;
 	rc = SU_EDB;
 	st = sav_stmt(s, SAV_ELEVATIONS);
-	if (st == NULL || !sav_text(st, 1, session_hash) || !sav_int(st, 2, SAV_ELEV_MAX))
+	if (st == NULL || !sav_text(st, 1, session_hash) ||
+	    store_bind_int(st, 2, SAV_ELEV_MAX) != SU_OK)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_elevation *e;
 
-		if (!sav_grow((void **)&v, &cap, cnt, sizeof(*v))) {
+		nv = store_grow(v, &cap, cnt, sizeof(*v));
+		if (nv == NULL) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
+		v = nv;
 		e = &v[cnt++];
 		e->id = sqlite3_column_int64(st, 0);
 		e->auth_time = sqlite3_column_int64(st, 7);
 		e->elevated_at = sqlite3_column_int64(st, 8);
 		e->expires_at = sqlite3_column_int64(st, 9);
 		e->revoked_at = sqlite3_column_int64(st, 10);
-		if (!sav_dup(st, 1, &e->session_hash) || !sav_dup(st, 2, &e->user) ||
-		    !sav_dup(st, 3, &e->context) || !sav_dup(st, 4, &e->provider) ||
-		    !sav_dup(st, 5, &e->acr) || !sav_dup(st, 6, &e->amr)) {
+		if (store_col_dup(st, 1, &e->session_hash) != SU_OK ||
+		    store_col_dup(st, 2, &e->user) != SU_OK ||
+		    store_col_dup(st, 3, &e->context) != SU_OK ||
+		    store_col_dup(st, 4, &e->provider) != SU_OK ||
+		    store_col_dup(st, 5, &e->acr) != SU_OK ||
+		    store_col_dup(st, 6, &e->amr) != SU_OK) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
@@ -507,7 +440,7 @@ store_admin_views_elevations(struct store *s, const char *session_hash,
 	cnt = 0;
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	store_elevation_list_free(v, cnt);
 	return rc;
 }
@@ -547,7 +480,7 @@ sav_event_read(sqlite3_stmt *st, struct store_admin_event *e)
 	e->ts = sqlite3_column_int64(st, 0);
 	e->id = sqlite3_column_int64(st, 1);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!sav_dup(st, 2 + (int)i, f[i]))
+		if (store_col_dup(st, 2 + (int)i, f[i]) != SU_OK)
 			return false;
 	return true;
 }
@@ -560,6 +493,7 @@ store_admin_views_timeline(struct store *s, const char *session_hash,
 	sqlite3_stmt *st = NULL;
 	struct store_admin_event *v = NULL;
 	size_t cnt = 0, cap = 0;
+	void *nv;
 	enum su_rc rc = SU_EINVAL;
 	int r;
 
@@ -567,12 +501,12 @@ store_admin_views_timeline(struct store *s, const char *session_hash,
 	*n = 0;
 	if (truncated != NULL)
 		*truncated = false;
-	if (s == NULL || !sav_hash_ok(session_hash))
+	if (s == NULL || !store_hash_ok(session_hash))
 		goto out;
 	rc = SU_EDB;
 	st = sav_stmt(s, SAV_TIMELINE);
 	if (st == NULL || !sav_text(st, 1, session_hash) ||
-	    !sav_int(st, 2, STORE_ADMIN_TIMELINE_MAX + 1))
+	    store_bind_int(st, 2, STORE_ADMIN_TIMELINE_MAX + 1) != SU_OK)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == STORE_ADMIN_TIMELINE_MAX) {
@@ -580,10 +514,12 @@ store_admin_views_timeline(struct store *s, const char *session_hash,
 				*truncated = true;
 			continue;
 		}
-		if (!sav_grow((void **)&v, &cap, cnt, sizeof(*v))) {
+		nv = store_grow(v, &cap, cnt, sizeof(*v));
+		if (nv == NULL) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
+		v = nv;
 		if (!sav_event_read(st, &v[cnt++])) {
 			rc = SU_ENOMEM;
 			goto out;
@@ -606,7 +542,7 @@ store_admin_views_timeline(struct store *s, const char *session_hash,
 	cnt = 0;
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	store_admin_views_timeline_free(v, cnt);
 	return rc;
 }
@@ -624,7 +560,7 @@ store_admin_views_revoke_user(struct store *s, const char *user, int64_t now, in
 		goto out;
 	rc = SU_EDB;
 	st = sav_stmt(s, SAV_REVOKE_USER);
-	if (st == NULL || !sav_text(st, 1, user) || !sav_int(st, 2, now))
+	if (st == NULL || !sav_text(st, 1, user) || store_bind_int(st, 2, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("admin revoke by user: %s", sqlite3_errmsg(store_db(s)));
@@ -634,7 +570,7 @@ store_admin_views_revoke_user(struct store *s, const char *user, int64_t now, in
 		*count = sqlite3_changes(store_db(s));
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -646,6 +582,7 @@ store_admin_views_audit(struct store *s, const char *term, size_t offset, size_t
 	sqlite3_stmt *st = NULL;
 	struct store_audit_row *v = NULL;
 	size_t cnt = 0, cap = 0;
+	void *nv;
 	char *any = NULL, *prefix = NULL;
 	enum su_rc rc = SU_EINVAL;
 	int r;
@@ -665,22 +602,28 @@ store_admin_views_audit(struct store *s, const char *term, size_t offset, size_t
 	rc = SU_EDB;
 	st = sav_stmt(s, SAV_AUDIT);
 	if (st == NULL || !sav_text(st, 1, any) || !sav_text(st, 2, prefix) ||
-	    !sav_int(st, 3, (int64_t)limit) || !sav_int(st, 4, (int64_t)offset))
+	    store_bind_int(st, 3, (int64_t)limit) != SU_OK ||
+	    store_bind_int(st, 4, (int64_t)offset) != SU_OK)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_audit_row *a;
 
-		if (!sav_grow((void **)&v, &cap, cnt, sizeof(*v))) {
+		nv = store_grow(v, &cap, cnt, sizeof(*v));
+		if (nv == NULL) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
+		v = nv;
 		a = &v[cnt++];
 		a->id = sqlite3_column_int64(st, 0);
 		a->ts = sqlite3_column_int64(st, 1);
-		if (!sav_dup(st, 2, &a->event) || !sav_dup(st, 3, &a->session_hash) ||
-		    !sav_dup(st, 4, &a->user) || !sav_dup(st, 5, &a->context) ||
-		    !sav_dup(st, 6, &a->provider) || !sav_dup(st, 7, &a->outcome) ||
-		    !sav_dup(st, 8, &a->detail)) {
+		if (store_col_dup(st, 2, &a->event) != SU_OK ||
+		    store_col_dup(st, 3, &a->session_hash) != SU_OK ||
+		    store_col_dup(st, 4, &a->user) != SU_OK ||
+		    store_col_dup(st, 5, &a->context) != SU_OK ||
+		    store_col_dup(st, 6, &a->provider) != SU_OK ||
+		    store_col_dup(st, 7, &a->outcome) != SU_OK ||
+		    store_col_dup(st, 8, &a->detail) != SU_OK) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
@@ -689,12 +632,12 @@ store_admin_views_audit(struct store *s, const char *term, size_t offset, size_t
 		log_err("admin audit search: %s", sqlite3_errmsg(store_db(s)));
 		goto out;
 	}
-	sav_done(st);
+	store_done(st);
 	if (total != NULL) {
 		sqlite3_stmt *ct = sav_stmt(s, SAV_AUDIT_COUNT);
 
 		if (ct == NULL || !sav_text(ct, 1, any) || !sav_text(ct, 2, prefix)) {
-			sav_done(ct);
+			store_done(ct);
 			goto out;
 		}
 		rc = sav_count(s, ct, total);
@@ -707,7 +650,7 @@ store_admin_views_audit(struct store *s, const char *term, size_t offset, size_t
 	cnt = 0;
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	free(any);
 	free(prefix);
 	store_audit_list_free(v, cnt);
@@ -722,6 +665,7 @@ store_admin_views_policy_stats(struct store *s, int64_t now,
 	sqlite3_stmt *st = NULL;
 	struct store_admin_policy_stat *v = NULL;
 	size_t cnt = 0, cap = 0;
+	void *nv;
 	enum su_rc rc = SU_EINVAL;
 	int r;
 
@@ -731,13 +675,16 @@ store_admin_views_policy_stats(struct store *s, int64_t now,
 		goto out;
 	rc = SU_EDB;
 	st = sav_stmt(s, SAV_POLICY_STATS);
-	if (st == NULL || !sav_int(st, 1, now - 86400) || !sav_int(st, 2, now - 7 * 86400))
+	if (st == NULL || store_bind_int(st, 1, now - 86400) != SU_OK ||
+	    store_bind_int(st, 2, now - 7 * 86400) != SU_OK)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!sav_grow((void **)&v, &cap, cnt, sizeof(*v))) {
+		nv = store_grow(v, &cap, cnt, sizeof(*v));
+		if (nv == NULL) {
 			rc = SU_ENOMEM;
 			goto out;
 		}
+		v = nv;
 		v[cnt].policy_id = sqlite3_column_int64(st, 0);
 		v[cnt].day = sqlite3_column_int64(st, 1);
 		v[cnt].week = sqlite3_column_int64(st, 2);
@@ -753,7 +700,7 @@ store_admin_views_policy_stats(struct store *s, int64_t now,
 	v = NULL;
 	rc = SU_OK;
 out:
-	sav_done(st);
+	store_done(st);
 	free(v);
 	return rc;
 }

@@ -105,7 +105,9 @@ struct store_admin_event {
 
 /* store_admin_views_timeline() returns the latest STORE_ADMIN_TIMELINE_MAX
  * (or fewer) audit rows and policy matches recorded for session_hash, in
- * time order (oldest first; ties: audit before match, then id).
+ * time order (oldest first; within one second: a match that asked for a
+ * step-up (it has a match_key), then audit rows, then the other matches;
+ * by id within each).
  * *truncated (may be NULL) says whether older events were left out. */
 enum su_rc store_admin_views_timeline(struct store *s, const char *session_hash,
 				      struct store_admin_event **out, size_t *n, bool *truncated);

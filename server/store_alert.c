@@ -6,8 +6,9 @@
  * Statements are prepared on first use and kept in the connection's
  * extension slots 16..31 (store.h), which store_close() finalizes. Each
  * function binds, steps, copies what it returns, then resets and clears
- * its statement, so no statement keeps a read transaction open between
- * calls and no borrowed string stays bound.
+ * its statement with store.c's helpers (store_int.h), so no statement
+ * keeps a read transaction open between calls and no borrowed string
+ * stays bound. Transactions are store.c's BEGIN IMMEDIATE and COMMIT.
  *
  * What it does not do: open a transaction around store_alert_add() (the
  * caller's batch transaction holds the match rows and the alerts
@@ -22,16 +23,15 @@
 
 #include <sqlite3.h>
 
-#include "log.h"
+#include "store_int.h"
 
 /* The first extension slot this module owns (store.h: 16..31). */
 #define SA_SLOT0 16
 
+/* Slots SA_SLOT0 + 0..2 once held BEGIN, COMMIT and ROLLBACK (now
+ * store_txn_begin() ...) and stay free, so every statement keeps its slot. */
 enum sa_stmt {
-	SA_BEGIN,
-	SA_COMMIT,
-	SA_ROLLBACK,
-	SA_COUNT_DAY,
+	SA_COUNT_DAY = 3,
 	SA_ALERT_INSERT,
 	SA_DELIVERY_INSERT,
 	SA_DUE,
@@ -50,9 +50,6 @@ enum sa_stmt {
 	"d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_error, d.sent_at"
 
 static const char *const sa_sql[SA__COUNT] = {
-	[SA_BEGIN] = "BEGIN IMMEDIATE",
-	[SA_COMMIT] = "COMMIT",
-	[SA_ROLLBACK] = "ROLLBACK",
 	[SA_COUNT_DAY] = "SELECT count(*) FROM alerts WHERE policy_id = ?1 AND day = ?2",
 	[SA_ALERT_INSERT] =
 		"INSERT INTO alerts (policy_id, policy_name, ts, day, match_key, payload, created_at) "
@@ -85,103 +82,28 @@ static const char *const sa_sql[SA__COUNT] = {
 static sqlite3_stmt *
 sa_stmt(struct store *s, enum sa_stmt which)
 {
-	void **slot = store_ext_slot(s, SA_SLOT0 + (int)which);
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-
-	if (slot == NULL || db == NULL)
-		return NULL;
-	if (*slot != NULL)
-		return *slot;
-	if (sqlite3_prepare_v3(db, sa_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
-		log_err("preparing \"%s\": %s", sa_sql[which], sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = st;
-	return st;
-}
-
-/* sa_done() resets a statement and drops its bindings. */
-static void
-sa_done(sqlite3_stmt *st)
-{
-	if (st == NULL)
-		return;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-/* sa_fail() logs the connection's last error for what and maps it: a
- * constraint violation is refused input (SU_EINVAL), anything else SU_EDB. */
-static enum su_rc
-sa_fail(struct store *s, const char *what)
-{
-	sqlite3 *db = store_db(s);
-
-	if (db == NULL)
-		return SU_EINVAL;
-	log_err("%s: %s", what, sqlite3_errmsg(db));
-	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT ? SU_EINVAL : SU_EDB;
-}
-
-/* sa_bind_text() binds s (NULL binds SQL NULL), borrowed: every caller
- * clears the bindings with sa_done() before returning. */
-static bool
-sa_bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, idx) == SQLITE_OK;
-	return sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC) == SQLITE_OK;
-}
-
-/* sa_bind_int() binds a 64-bit integer. */
-static bool
-sa_bind_int(sqlite3_stmt *st, int idx, int64_t v)
-{
-	return sqlite3_bind_int64(st, idx, (sqlite3_int64)v) == SQLITE_OK;
-}
-
-/* sa_exec() steps a statement that returns no row, then resets it. */
-static enum su_rc
-sa_exec(struct store *s, enum sa_stmt which)
-{
-	sqlite3_stmt *st = sa_stmt(s, which);
-	int r;
-
-	if (st == NULL)
-		return SU_EDB;
-	r = sqlite3_step(st);
-	sa_done(st);
-	if (r != SQLITE_DONE)
-		return sa_fail(s, sa_sql[which]);
-	return SU_OK;
+	return store_ext_stmt(s, SA_SLOT0 + (int)which, sa_sql[which]);
 }
 
 /* store_alert_txn_begin(): see store_alert.h. */
 enum su_rc
 store_alert_txn_begin(struct store *s)
 {
-	return sa_exec(s, SA_BEGIN);
+	return store_txn_begin(s, true);
 }
 
 /* store_alert_txn_commit(): see store_alert.h. */
 enum su_rc
 store_alert_txn_commit(struct store *s)
 {
-	return sa_exec(s, SA_COMMIT);
+	return store_txn_commit(s);
 }
 
-/* store_alert_txn_rollback(): see store_alert.h. SQLite may already have
- * rolled back on some errors, so it only acts inside a transaction. */
+/* store_alert_txn_rollback(): see store_alert.h. */
 void
 store_alert_txn_rollback(struct store *s)
 {
-	sqlite3 *db = store_db(s);
-
-	if (db != NULL && !sqlite3_get_autocommit(db))
-		(void)sa_exec(s, SA_ROLLBACK);
+	store_txn_rollback(s);
 }
 
 /* sa_day() is the UTC day number of t (floor division, so it also holds
@@ -202,16 +124,16 @@ store_alert_count_day(struct store *s, int64_t policy_id, int64_t day, int64_t *
 	*n = 0;
 	if (st == NULL)
 		goto out;
-	if (!sa_bind_int(st, 1, policy_id) || !sa_bind_int(st, 2, day))
+	if (store_bind_int(st, 1, policy_id) != SU_OK || store_bind_int(st, 2, day) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = sa_fail(s, "counting alerts");
+		rc = store_fail(s, "counting alerts");
 		goto out;
 	}
 	*n = (int64_t)sqlite3_column_int64(st, 0);
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -225,16 +147,16 @@ sa_delivery_insert(struct store *s, int64_t alert_id, const char *channel, const
 
 	if (st == NULL)
 		goto out;
-	if (!sa_bind_int(st, 1, alert_id) || !sa_bind_text(st, 2, channel) ||
-	    !sa_bind_text(st, 3, target) || !sa_bind_int(st, 4, now))
+	if (store_bind_int(st, 1, alert_id) != SU_OK || store_bind_text(st, 2, channel) != SU_OK ||
+	    store_bind_text(st, 3, target) != SU_OK || store_bind_int(st, 4, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sa_fail(s, "inserting an alert delivery");
+		rc = store_fail(s, "inserting an alert delivery");
 		goto out;
 	}
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -255,17 +177,19 @@ store_alert_add(struct store *s, const struct store_alert_new *a, int64_t now, i
 	st = sa_stmt(s, SA_ALERT_INSERT);
 	if (st == NULL)
 		goto out;
-	if (!sa_bind_int(st, 1, a->policy_id) || !sa_bind_text(st, 2, a->policy_name) ||
-	    !sa_bind_int(st, 3, a->ts) || !sa_bind_int(st, 4, sa_day(a->ts)) ||
-	    !sa_bind_text(st, 5, a->match_key) || !sa_bind_text(st, 6, a->payload) ||
-	    !sa_bind_int(st, 7, now))
+	if (store_bind_int(st, 1, a->policy_id) != SU_OK ||
+	    store_bind_text(st, 2, a->policy_name) != SU_OK ||
+	    store_bind_int(st, 3, a->ts) != SU_OK ||
+	    store_bind_int(st, 4, sa_day(a->ts)) != SU_OK ||
+	    store_bind_text(st, 5, a->match_key) != SU_OK ||
+	    store_bind_text(st, 6, a->payload) != SU_OK || store_bind_int(st, 7, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sa_fail(s, "inserting an alert");
+		rc = store_fail(s, "inserting an alert");
 		goto out;
 	}
 	aid = (int64_t)sqlite3_last_insert_rowid(store_db(s));
-	sa_done(st);
+	store_done(st);
 	st = NULL;
 	if (a->webhook) {
 		rc = sa_delivery_insert(s, aid, "webhook", "", now);
@@ -284,30 +208,8 @@ store_alert_add(struct store *s, const struct store_alert_new *a, int64_t now, i
 		*id = aid;
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
-}
-
-/* sa_col_dup() copies text column i into *out (NULL for SQL NULL). */
-static enum su_rc
-sa_col_dup(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *t;
-	int n;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return SU_OK;
-	t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return SU_ENOMEM;
-	n = sqlite3_column_bytes(st, i);
-	*out = malloc((size_t)n + 1);
-	if (*out == NULL)
-		return SU_ENOMEM;
-	memcpy(*out, t, (size_t)n);
-	(*out)[n] = '\0';
-	return SU_OK;
 }
 
 /* sa_delivery_cleanup() frees what one delivery row owns. */
@@ -338,17 +240,17 @@ sa_row_read(sqlite3_stmt *st, struct store_alert_delivery *d)
 	d->next_attempt_at = (int64_t)sqlite3_column_int64(st, 10);
 	d->last_attempt_at = (int64_t)sqlite3_column_int64(st, 11);
 	d->sent_at = (int64_t)sqlite3_column_int64(st, 13);
-	rc = sa_col_dup(st, 3, &d->policy_name);
+	rc = store_col_dup(st, 3, &d->policy_name);
 	if (rc == SU_OK)
-		rc = sa_col_dup(st, 5, &d->channel);
+		rc = store_col_dup(st, 5, &d->channel);
 	if (rc == SU_OK)
-		rc = sa_col_dup(st, 6, &d->target);
+		rc = store_col_dup(st, 6, &d->target);
 	if (rc == SU_OK)
-		rc = sa_col_dup(st, 7, &d->payload);
+		rc = store_col_dup(st, 7, &d->payload);
 	if (rc == SU_OK)
-		rc = sa_col_dup(st, 8, &d->status);
+		rc = store_col_dup(st, 8, &d->status);
 	if (rc == SU_OK)
-		rc = sa_col_dup(st, 12, &d->last_error);
+		rc = store_col_dup(st, 12, &d->last_error);
 	if (rc != SU_OK)
 		sa_delivery_cleanup(d);
 	return rc;
@@ -375,7 +277,7 @@ sa_rows(struct store *s, sqlite3_stmt *st, size_t limit, struct store_alert_deli
 		cnt++;
 	}
 	if (cnt < limit && r != SQLITE_DONE) {
-		rc = sa_fail(s, what);
+		rc = store_fail(s, what);
 		goto out;
 	}
 	*out = v;
@@ -402,11 +304,12 @@ store_alert_due(struct store *s, int64_t now, size_t limit, struct store_alert_d
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_DUE);
-	if (st == NULL || !sa_bind_int(st, 1, now) || !sa_bind_int(st, 2, (int64_t)limit))
+	if (st == NULL || store_bind_int(st, 1, now) != SU_OK ||
+	    store_bind_int(st, 2, (int64_t)limit) != SU_OK)
 		goto out;
 	rc = sa_rows(s, st, limit, out, n, "reading due alert deliveries");
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -421,7 +324,7 @@ store_alert_next_due(struct store *s, int64_t *t)
 	if (st == NULL)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = sa_fail(s, "reading the next alert delivery");
+		rc = store_fail(s, "reading the next alert delivery");
 		goto out;
 	}
 	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
@@ -431,7 +334,7 @@ store_alert_next_due(struct store *s, int64_t *t)
 	*t = (int64_t)sqlite3_column_int64(st, 0);
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -442,15 +345,15 @@ store_alert_mark_sent(struct store *s, int64_t id, int64_t now)
 	sqlite3_stmt *st = sa_stmt(s, SA_SENT);
 	enum su_rc rc = SU_EDB;
 
-	if (st == NULL || !sa_bind_int(st, 1, id) || !sa_bind_int(st, 2, now))
+	if (st == NULL || store_bind_int(st, 1, id) != SU_OK || store_bind_int(st, 2, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sa_fail(s, "marking an alert delivery sent");
+		rc = store_fail(s, "marking an alert delivery sent");
 		goto out;
 	}
 	rc = sqlite3_changes(store_db(s)) == 1 ? SU_OK : SU_ENOTFOUND;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -482,16 +385,17 @@ store_alert_mark_failed(struct store *s, int64_t id, int64_t now, int64_t next, 
 	enum su_rc rc = SU_EDB;
 
 	sa_error_cut(err, cut, sizeof(cut));
-	if (st == NULL || !sa_bind_int(st, 1, id) || !sa_bind_int(st, 2, now) ||
-	    !sa_bind_int(st, 3, next) || !sa_bind_text(st, 4, cut))
+	if (st == NULL || store_bind_int(st, 1, id) != SU_OK ||
+	    store_bind_int(st, 2, now) != SU_OK || store_bind_int(st, 3, next) != SU_OK ||
+	    store_bind_text(st, 4, cut) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sa_fail(s, "recording a failed alert delivery");
+		rc = store_fail(s, "recording a failed alert delivery");
 		goto out;
 	}
 	rc = sqlite3_changes(store_db(s)) == 1 ? SU_OK : SU_ENOTFOUND;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -504,16 +408,16 @@ store_alert_defer(struct store *s, int64_t id, int64_t next, const char *why)
 	enum su_rc rc = SU_EDB;
 
 	sa_error_cut(why, cut, sizeof(cut));
-	if (st == NULL || !sa_bind_int(st, 1, id) || !sa_bind_int(st, 2, next) ||
-	    !sa_bind_text(st, 3, cut))
+	if (st == NULL || store_bind_int(st, 1, id) != SU_OK ||
+	    store_bind_int(st, 2, next) != SU_OK || store_bind_text(st, 3, cut) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sa_fail(s, "deferring an alert delivery");
+		rc = store_fail(s, "deferring an alert delivery");
 		goto out;
 	}
 	rc = sqlite3_changes(store_db(s)) == 1 ? SU_OK : SU_ENOTFOUND;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -531,11 +435,12 @@ store_alert_list(struct store *s, int64_t policy_id, size_t limit,
 		goto out;
 	rc = SU_EDB;
 	st = sa_stmt(s, SA_LIST);
-	if (st == NULL || !sa_bind_int(st, 1, policy_id) || !sa_bind_int(st, 2, (int64_t)limit))
+	if (st == NULL || store_bind_int(st, 1, policy_id) != SU_OK ||
+	    store_bind_int(st, 2, (int64_t)limit) != SU_OK)
 		goto out;
 	rc = sa_rows(s, st, limit, out, n, "listing alert deliveries");
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -559,10 +464,10 @@ store_alert_counts(struct store *s, int64_t policy_id, struct store_alert_counts
 	enum su_rc rc = SU_EDB;
 
 	memset(out, 0, sizeof(*out));
-	if (st == NULL || !sa_bind_int(st, 1, policy_id))
+	if (st == NULL || store_bind_int(st, 1, policy_id) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = sa_fail(s, "counting alerts");
+		rc = store_fail(s, "counting alerts");
 		goto out;
 	}
 	out->alerts = (int64_t)sqlite3_column_int64(st, 0);
@@ -570,6 +475,6 @@ store_alert_counts(struct store *s, int64_t policy_id, struct store_alert_counts
 	out->sent = (int64_t)sqlite3_column_int64(st, 2);
 	rc = SU_OK;
 out:
-	sa_done(st);
+	store_done(st);
 	return rc;
 }

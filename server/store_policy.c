@@ -7,7 +7,8 @@
  * What it does: each statement is prepared on first use with
  * SQLITE_PREPARE_PERSISTENT and kept in the connection's extension slots
  * (store_ext_slot(); store_close() finalizes them), then bound, stepped,
- * reset and cleared after every use, like store.c, so no read transaction
+ * reset and cleared after every use with store.c's helpers (store_int.h),
+ * so no read transaction
  * stays open between calls. Every change to the policy set runs in one
  * IMMEDIATE transaction together with the version bump and rolls back
  * entirely on failure.
@@ -24,18 +25,17 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 
 #define SP_BATCH_MAX 10000   /* rows per store_policy_matches_insert_batch() */
 #define SP_LATEST_MAX 1000   /* rows per store_policy_report_latest() */
 #define SP_HOURS_MAX (24 * 366)
 
-/* Statements, each kept in its own extension slot (see sp_slot()). */
+/* Statements, each kept in its own extension slot (see sp_slot()).
+ * Transactions are store.c's (store_txn_begin() ...); slots 0..3, which
+ * once held them, stay free so every statement keeps its slot. */
 enum sp_stmt {
-	SP_BEGIN_IMMEDIATE,
-	SP_BEGIN,
-	SP_COMMIT,
-	SP_ROLLBACK,
-	SP_VERSION,
+	SP_VERSION = 4,
 	SP_BUMP,
 	SP_MARK_ALL,
 	SP_UPSERT,
@@ -64,10 +64,6 @@ enum sp_stmt {
 	"activity, path, decision, context, outcome, match_key"
 
 static const char *const sp_sql[SP__COUNT] = {
-	[SP_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-	[SP_BEGIN] = "BEGIN",
-	[SP_COMMIT] = "COMMIT",
-	[SP_ROLLBACK] = "ROLLBACK",
 	[SP_VERSION] = "SELECT version FROM policy_version WHERE id = 1",
 	[SP_BUMP] = "UPDATE policy_version SET version = version + 1 WHERE id = 1",
 	[SP_MARK_ALL] = "UPDATE policies SET position = -1",
@@ -123,41 +119,7 @@ sp_slot(enum sp_stmt i)
 static sqlite3_stmt *
 sp_stmt(struct store *s, enum sp_stmt i)
 {
-	void **slot = store_ext_slot(s, sp_slot(i));
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-
-	if (slot == NULL || db == NULL)
-		return NULL;
-	if (*slot != NULL)
-		return *slot;
-	if (sqlite3_prepare_v3(db, sp_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
-		log_err("preparing \"%s\": %s", sp_sql[i], sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = st;
-	return st;
-}
-
-/* sp_done() resets a statement and drops its (borrowed) bindings. */
-static void
-sp_done(sqlite3_stmt *st)
-{
-	if (st != NULL) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
-}
-
-/* sp_db_rc() maps the connection's last error: constraint violations are
- * refused input (SU_EINVAL), anything else SU_EDB. */
-static enum su_rc
-sp_db_rc(struct store *s)
-{
-	return (sqlite3_extended_errcode(store_db(s)) & 0xff) == SQLITE_CONSTRAINT ? SU_EINVAL
-										    : SU_EDB;
+	return store_ext_stmt(s, sp_slot(i), sp_sql[i]);
 }
 
 /* sp_exec() runs a no-result statement i that is already bound; *changes
@@ -165,18 +127,7 @@ sp_db_rc(struct store *s)
 static enum su_rc
 sp_exec(struct store *s, enum sp_stmt i, sqlite3_stmt *st, int *changes)
 {
-	enum su_rc rc = SU_OK;
-
-	if (st == NULL)
-		return SU_EDB;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sp_db_rc(s);
-		log_err("\"%.60s\": %s", sp_sql[i], sqlite3_errmsg(store_db(s)));
-	} else if (changes != NULL) {
-		*changes = sqlite3_changes(store_db(s));
-	}
-	sp_done(st);
-	return rc;
+	return store_ext_exec(s, st, sp_sql[i], changes);
 }
 
 /* sp_simple() runs statement i with no parameters. */
@@ -184,54 +135,6 @@ static enum su_rc
 sp_simple(struct store *s, enum sp_stmt i)
 {
 	return sp_exec(s, i, sp_stmt(s, i), NULL);
-}
-
-/* sp_rollback() ends a failed transaction, if one is still open. */
-static void
-sp_rollback(struct store *s)
-{
-	sqlite3 *db = store_db(s);
-
-	if (db != NULL && !sqlite3_get_autocommit(db))
-		(void)sp_simple(s, SP_ROLLBACK);
-}
-
-/* sp_bind_text() binds s (NULL binds SQL NULL), borrowed until sp_done(). */
-static bool
-sp_bind_text(sqlite3_stmt *st, int idx, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(st, idx) == SQLITE_OK;
-	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC) == SQLITE_OK;
-}
-
-/* sp_bind_int() binds a 64-bit integer. */
-static bool
-sp_bind_int(sqlite3_stmt *st, int idx, int64_t v)
-{
-	return sqlite3_bind_int64(st, idx, (sqlite3_int64)v) == SQLITE_OK;
-}
-
-/* sp_col_dup() copies text column i into *out (NULL for SQL NULL). */
-static enum su_rc
-sp_col_dup(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *t;
-	int n;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return SU_OK;
-	t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return SU_ENOMEM;
-	n = sqlite3_column_bytes(st, i);
-	*out = malloc((size_t)n + 1);
-	if (*out == NULL)
-		return SU_ENOMEM;
-	memcpy(*out, t, (size_t)n);
-	(*out)[n] = '\0';
-	return SU_OK;
 }
 
 /* sp_bump() increments the policy version (inside the caller's transaction). */
@@ -258,10 +161,10 @@ sp_write_policy(struct store *s, enum sp_stmt which, int64_t key, const struct p
 	rc = policy_to_json(p, &json);
 	if (rc != SU_OK)
 		return rc;
-	if (!sp_bind_int(st, 1, key) || !sp_bind_text(st, 2, p->name) ||
-	    !sp_bind_int(st, 3, p->enabled ? 1 : 0) || !sp_bind_text(st, 4, json) ||
-	    !sp_bind_int(st, 5, now)) {
-		sp_done(st);
+	if (store_bind_int(st, 1, key) != SU_OK || store_bind_text(st, 2, p->name) != SU_OK ||
+	    store_bind_int(st, 3, p->enabled ? 1 : 0) != SU_OK ||
+	    store_bind_text(st, 4, json) != SU_OK || store_bind_int(st, 5, now) != SU_OK) {
+		store_done(st);
 		free(json);
 		return SU_EDB;
 	}
@@ -280,7 +183,7 @@ store_policy_import(struct store *s, const struct policy_set *set, int64_t now)
 
 	if (s == NULL || set == NULL || set->n > POLICY_MAX)
 		return SU_EINVAL;
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	rc = sp_simple(s, SP_MARK_ALL);
@@ -297,10 +200,10 @@ store_policy_import(struct store *s, const struct policy_set *set, int64_t now)
 	rc = sp_bump(s);
 	if (rc != SU_OK)
 		goto out;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -319,7 +222,7 @@ sp_read_version(struct store *s, int64_t *version)
 	} else {
 		log_err("reading policy_version: %s", sqlite3_errmsg(store_db(s)));
 	}
-	sp_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -374,7 +277,7 @@ store_policy_export(struct store *s, struct policy_set **out, int64_t *version)
 	rc = policy_set_new(&set);
 	if (rc != SU_OK)
 		return rc;
-	rc = sp_simple(s, SP_BEGIN);
+	rc = store_txn_begin(s, false);
 	if (rc != SU_OK)
 		goto out;
 	rc = sp_read_version(s, &v);
@@ -401,9 +304,9 @@ store_policy_export(struct store *s, struct policy_set **out, int64_t *version)
 		rc = SU_EDB;
 		goto out;
 	}
-	sp_done(st);
+	store_done(st);
 	st = NULL;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 	if (rc != SU_OK)
 		goto out;
 	if (version != NULL)
@@ -411,9 +314,9 @@ store_policy_export(struct store *s, struct policy_set **out, int64_t *version)
 	*out = set;
 	set = NULL;
 out:
-	sp_done(st);
+	store_done(st);
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	policy_free(p);
 	policy_set_free(set);
 	return rc;
@@ -431,7 +334,7 @@ store_policy_get(struct store *s, int64_t id, struct policy **out)
 		return SU_EINVAL;
 	*out = NULL;
 	st = sp_stmt(s, SP_GET);
-	if (st == NULL || !sp_bind_int(st, 1, id))
+	if (st == NULL || store_bind_int(st, 1, id) != SU_OK)
 		goto out;
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
@@ -441,7 +344,7 @@ store_policy_get(struct store *s, int64_t id, struct policy **out)
 	else
 		log_err("reading policy %lld: %s", (long long)id, sqlite3_errmsg(store_db(s)));
 out:
-	sp_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -455,7 +358,7 @@ store_policy_create(struct store *s, const struct policy *p, int64_t now, int64_
 
 	if (s == NULL || p == NULL)
 		return SU_EINVAL;
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	rc = SU_EDB;
@@ -463,12 +366,12 @@ store_policy_create(struct store *s, const struct policy *p, int64_t now, int64_
 	if (st == NULL)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sp_done(st);
+		store_done(st);
 		goto out;
 	}
 	count = sqlite3_column_int64(st, 0);
 	maxpos = sqlite3_column_int64(st, 1);
-	sp_done(st);
+	store_done(st);
 	if (count >= POLICY_MAX) {
 		rc = SU_EINVAL;
 		goto out;
@@ -481,10 +384,10 @@ store_policy_create(struct store *s, const struct policy *p, int64_t now, int64_
 	rc = sp_bump(s);
 	if (rc != SU_OK)
 		goto out;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -497,7 +400,7 @@ store_policy_update(struct store *s, int64_t id, const struct policy *p, int64_t
 
 	if (s == NULL || p == NULL)
 		return SU_EINVAL;
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	rc = sp_write_policy(s, SP_UPDATE, id, p, now, &changes);
@@ -510,10 +413,10 @@ store_policy_update(struct store *s, int64_t id, const struct policy *p, int64_t
 	rc = sp_bump(s);
 	if (rc != SU_OK)
 		goto out;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -527,13 +430,13 @@ store_policy_delete(struct store *s, int64_t id)
 
 	if (s == NULL)
 		return SU_EINVAL;
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	rc = SU_EDB;
 	st = sp_stmt(s, SP_DELETE);
-	if (st == NULL || !sp_bind_int(st, 1, id)) {
-		sp_done(st);
+	if (st == NULL || store_bind_int(st, 1, id) != SU_OK) {
+		store_done(st);
 		goto out;
 	}
 	rc = sp_exec(s, SP_DELETE, st, &changes);
@@ -546,10 +449,10 @@ store_policy_delete(struct store *s, int64_t id)
 	rc = sp_bump(s);
 	if (rc != SU_OK)
 		goto out;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -564,7 +467,7 @@ store_policy_enable(struct store *s, int64_t id, bool enabled, int64_t now)
 
 	if (s == NULL)
 		return SU_EINVAL;
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	rc = store_policy_get(s, id, &p);
@@ -577,10 +480,10 @@ store_policy_enable(struct store *s, int64_t id, bool enabled, int64_t now)
 	rc = sp_bump(s);
 	if (rc != SU_OK)
 		goto out;
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	policy_free(p);
 	return rc;
 }
@@ -602,13 +505,20 @@ static const char *const sp_outcomes[] = { STORE_POLICY_OUTCOMES, NULL };
 static bool
 sp_match_bind(sqlite3_stmt *st, const struct store_policy_match *m)
 {
-	return sp_bind_int(st, 1, m->ts) && sp_bind_int(st, 2, m->policy_id) &&
-	       sp_bind_text(st, 3, m->policy_name) && sp_bind_text(st, 4, m->session_hash) &&
-	       sp_bind_text(st, 5, m->user) && sp_bind_text(st, 6, m->app) &&
-	       sp_bind_text(st, 7, m->file_name) && sp_bind_text(st, 8, m->file_label) &&
-	       sp_bind_text(st, 9, m->activity) && sp_bind_text(st, 10, m->path) &&
-	       sp_bind_text(st, 11, m->decision) && sp_bind_text(st, 12, m->context) &&
-	       sp_bind_text(st, 13, m->outcome) && sp_bind_text(st, 14, m->match_key);
+	return store_bind_int(st, 1, m->ts) == SU_OK &&
+	       store_bind_int(st, 2, m->policy_id) == SU_OK &&
+	       store_bind_text(st, 3, m->policy_name) == SU_OK &&
+	       store_bind_text(st, 4, m->session_hash) == SU_OK &&
+	       store_bind_text(st, 5, m->user) == SU_OK &&
+	       store_bind_text(st, 6, m->app) == SU_OK &&
+	       store_bind_text(st, 7, m->file_name) == SU_OK &&
+	       store_bind_text(st, 8, m->file_label) == SU_OK &&
+	       store_bind_text(st, 9, m->activity) == SU_OK &&
+	       store_bind_text(st, 10, m->path) == SU_OK &&
+	       store_bind_text(st, 11, m->decision) == SU_OK &&
+	       store_bind_text(st, 12, m->context) == SU_OK &&
+	       store_bind_text(st, 13, m->outcome) == SU_OK &&
+	       store_bind_text(st, 14, m->match_key) == SU_OK;
 }
 
 /* store_policy_matches_insert_batch(): see store_policy.h. */
@@ -631,7 +541,7 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 			return SU_EINVAL;
 		}
 	}
-	rc = sp_simple(s, SP_BEGIN_IMMEDIATE);
+	rc = store_txn_begin(s, true);
 	if (rc != SU_OK)
 		return rc;
 	st = sp_stmt(s, SP_MATCH_INSERT);
@@ -640,7 +550,7 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 		if (st == NULL)
 			goto out;
 		if (!sp_match_bind(st, &rows[i])) {
-			sp_done(st);
+			store_done(st);
 			goto out;
 		}
 		rc = sp_exec(s, SP_MATCH_INSERT, st, NULL);
@@ -649,10 +559,10 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 			goto out;
 		}
 	}
-	rc = sp_simple(s, SP_COMMIT);
+	rc = store_txn_commit(s);
 out:
 	if (rc != SU_OK)
-		sp_rollback(s);
+		store_txn_rollback(s);
 	return rc;
 }
 
@@ -669,8 +579,9 @@ store_policy_match_outcome(struct store *s, const char *match_key, const char *o
 	st = sp_stmt(s, SP_MATCH_OUTCOME);
 	if (st == NULL)
 		return SU_EDB;
-	if (!sp_bind_text(st, 1, match_key) || !sp_bind_text(st, 2, outcome)) {
-		sp_done(st);
+	if (store_bind_text(st, 1, match_key) != SU_OK ||
+	    store_bind_text(st, 2, outcome) != SU_OK) {
+		store_done(st);
 		return SU_EDB;
 	}
 	rc = sp_exec(s, SP_MATCH_OUTCOME, st, &changes);
@@ -694,8 +605,8 @@ store_policy_matches_abandon(struct store *s, int64_t before, int64_t *count)
 	st = sp_stmt(s, SP_MATCH_ABANDON);
 	if (st == NULL)
 		return SU_EDB;
-	if (!sp_bind_int(st, 1, before)) {
-		sp_done(st);
+	if (store_bind_int(st, 1, before) != SU_OK) {
+		store_done(st);
 		return SU_EDB;
 	}
 	rc = sp_exec(s, SP_MATCH_ABANDON, st, &changes);
@@ -708,7 +619,8 @@ store_policy_matches_abandon(struct store *s, int64_t before, int64_t *count)
 static bool
 sp_report_bind(sqlite3_stmt *st, int64_t policy_id, int64_t t0, int64_t t1)
 {
-	return sp_bind_int(st, 1, policy_id) && sp_bind_int(st, 2, t0) && sp_bind_int(st, 3, t1);
+	return store_bind_int(st, 1, policy_id) == SU_OK && store_bind_int(st, 2, t0) == SU_OK &&
+	       store_bind_int(st, 3, t1) == SU_OK;
 }
 
 /* store_policy_report_outcomes(): see store_policy.h. */
@@ -750,7 +662,7 @@ store_policy_report_outcomes(struct store *s, int64_t policy_id, int64_t t0, int
 	}
 	rc = SU_OK;
 out:
-	sp_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -793,7 +705,8 @@ store_policy_report_hourly(struct store *s, int64_t policy_id, int64_t t0, int64
 		v[i].start = h0 + (int64_t)i * 3600;
 	rc = SU_EDB;
 	st = sp_stmt(s, policy_id != 0 ? SP_HOURLY_ONE : SP_HOURLY_ALL);
-	if (st == NULL || !sp_report_bind(st, policy_id, t0, t1) || !sp_bind_int(st, 4, h0))
+	if (st == NULL || !sp_report_bind(st, policy_id, t0, t1) ||
+	    store_bind_int(st, 4, h0) != SU_OK)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0);
@@ -810,7 +723,7 @@ store_policy_report_hourly(struct store *s, int64_t policy_id, int64_t t0, int64
 	v = NULL;
 	rc = SU_OK;
 out:
-	sp_done(st);
+	store_done(st);
 	free(v);
 	return rc;
 }
@@ -853,7 +766,7 @@ sp_match_read(sqlite3_stmt *st, struct store_policy_match *m)
 	m->ts = sqlite3_column_int64(st, 1);
 	m->policy_id = sqlite3_column_int64(st, 2);
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		if (sp_col_dup(st, 3 + (int)i, cols[i]) != SU_OK)
+		if (store_col_dup(st, 3 + (int)i, cols[i]) != SU_OK)
 			return SU_ENOMEM;
 	return SU_OK;
 }
@@ -882,7 +795,8 @@ store_policy_report_latest(struct store *s, int64_t policy_id, size_t limit,
 	}
 	rc = SU_EDB;
 	st = sp_stmt(s, policy_id != 0 ? SP_LATEST_ONE : SP_LATEST_ALL);
-	if (st == NULL || !sp_bind_int(st, 1, policy_id) || !sp_bind_int(st, 2, (int64_t)limit))
+	if (st == NULL || store_bind_int(st, 1, policy_id) != SU_OK ||
+	    store_bind_int(st, 2, (int64_t)limit) != SU_OK)
 		goto out;
 	while (cnt < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = sp_match_read(st, &v[cnt]);
@@ -901,7 +815,7 @@ store_policy_report_latest(struct store *s, int64_t policy_id, size_t limit,
 	cnt = 0;
 	rc = SU_OK;
 out:
-	sp_done(st);
+	store_done(st);
 	store_policy_match_list_free(v, cnt);
 	return rc;
 }

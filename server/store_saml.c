@@ -9,7 +9,8 @@
  * with the same assertion cannot both win: SQLite serialises the writes.
  *
  * Statements are prepared on first use into the connection's extension
- * slots 48..49 (store.h), which store_close() finalizes. It does not log
+ * slots 48..49 (store.h), which store_close() finalizes, and used with
+ * store.c's helpers (store_int.h). It does not log
  * assertion IDs, only which operation failed.
  */
 #include "store_saml.h"
@@ -19,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_int.h"
 
 /* The first extension slot this module owns (store.h: 48..49). */
 #define SS_SLOT0 48
@@ -38,30 +40,7 @@ static const char *const ss_sql[SS__COUNT] = {
 static sqlite3_stmt *
 ss_stmt(struct store *s, enum ss_stmt which)
 {
-	void **slot = store_ext_slot(s, SS_SLOT0 + (int)which);
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-
-	if (slot == NULL || db == NULL)
-		return NULL;
-	if (*slot != NULL)
-		return *slot;
-	if (sqlite3_prepare_v3(db, ss_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
-		log_err("preparing the SAML replay store: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = st;
-	return st;
-}
-
-/* ss_done() resets a statement and drops its (borrowed) bindings. */
-static void
-ss_done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	return store_ext_stmt(s, SS_SLOT0 + (int)which, ss_sql[which]);
 }
 
 /* store_saml_assertion_use(): see store_saml.h. */
@@ -84,10 +63,9 @@ store_saml_assertion_use(struct store *s, const char *assertion_id, const char *
 		goto out;
 	}
 	rc = SU_EDB;
-	if (sqlite3_bind_text(st, 1, assertion_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, expires_at) != SQLITE_OK)
+	if (store_bind_text(st, 1, assertion_id) != SU_OK ||
+	    store_bind_text(st, 2, provider) != SU_OK || store_bind_int(st, 3, now) != SU_OK ||
+	    store_bind_int(st, 4, expires_at) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("recording a SAML assertion ID: %s", sqlite3_errmsg(store_db(s)));
@@ -95,8 +73,7 @@ store_saml_assertion_use(struct store *s, const char *assertion_id, const char *
 	}
 	rc = sqlite3_changes(store_db(s)) == 1 ? SU_OK : SU_EREPLAY;
 out:
-	if (st != NULL)
-		ss_done(st);
+	store_done(st);
 	return rc;
 }
 
@@ -104,12 +81,12 @@ out:
 enum su_rc
 store_saml_purge(struct store *s, int64_t now)
 {
-	sqlite3_stmt *st = s ? ss_stmt(s, SS_PURGE) : NULL;
+	sqlite3_stmt *st = ss_stmt(s, SS_PURGE);
 	enum su_rc rc = SU_EDB;
 
 	if (st == NULL)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+	if (store_bind_int(st, 1, now) != SU_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("purging SAML assertion IDs: %s", sqlite3_errmsg(store_db(s)));
@@ -117,7 +94,6 @@ store_saml_purge(struct store *s, int64_t now)
 	}
 	rc = SU_OK;
 out:
-	if (st != NULL)
-		ss_done(st);
+	store_done(st);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
 #define GCM_IV 12
 #define GCM_TAG 16
@@ -50,10 +51,23 @@ xcrypt_random_token(char *out, size_t outsz, size_t nbytes)
 	return rc;
 }
 
+/* OpenSSL 3's SHA256() looks the algorithm up on every call; /check
+ * hashes a session id per request, so fetch it once */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 xcrypt_sha256(const void *p, size_t n, unsigned char out[32])
 {
-	SHA256(p, n, out);
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL || EVP_Digest(p, n, out, NULL, sha256_md, NULL) != 1)
+		SHA256(p, n, out);
 }
 
 void
@@ -292,8 +306,9 @@ xcrypt_pkce_s256(const char *verifier, char out[44])
 	xcrypt_b64url_encode(d, sizeof(d), out, 44);
 }
 
-static int
-hexval(char c)
+/* xcrypt_hexval(): see xcrypt.h. */
+int
+xcrypt_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -351,7 +366,8 @@ xcrypt_key_load(const char *path, unsigned char key[XCRYPT_KEY_LEN], char *err, 
 		goto out;
 	}
 	for (int i = 0; i < XCRYPT_KEY_LEN; i++) {
-		int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
+		int hi = xcrypt_hexval((unsigned char)text[2 * i]);
+		int lo = xcrypt_hexval((unsigned char)text[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errsz, "%s: expected 64 hex characters", path);

@@ -23,6 +23,8 @@ enum su_rc xcrypt_random_token(char *out, size_t outsz, size_t nbytes);
 void xcrypt_sha256(const void *p, size_t n, unsigned char out[32]);
 /* xcrypt_sha256_hex() writes the lowercase hex SHA-256 of the string s. */
 void xcrypt_sha256_hex(const char *s, char out[65]);
+/* xcrypt_hexval() returns the value of hex digit c (either case), or -1. */
+int xcrypt_hexval(unsigned char c);
 /* xcrypt_hmac_sha256() computes HMAC-SHA-256(key, msg). */
 void xcrypt_hmac_sha256(const unsigned char *key, size_t keylen, const void *msg, size_t n,
 			unsigned char out[32]);

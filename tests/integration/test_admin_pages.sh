@@ -101,11 +101,18 @@ for p in /admin/sessions/revoke /admin/sessions/revoke-user /admin/policies/new 
 	post "$p" "csrf=x&id=1" "$TMP/nobody.jar"
 	is "without an admin session POST $p: 403" "$CODE" 403
 done
+has "... a console page that says to sign in" "$BODY" 'Your console session has ended'
+has "... with a link to the sign-in page" "$BODY" 'href="/admin/login"'
+hasnt "... not the end user's error text" "$BODY" 'not elevated'
 
 get /admin/login
 CSRF=$(csrf_of "$BODY")
 post /admin/login "csrf=$(enc "$CSRF")&user=admin&password=admin-pages-pw-4711"
 is "sign in: 303" "$CODE" 303
+get /admin/
+is "the console's home: 200" "$CODE" 200
+has "... its sections in a panel, like every other page" "$BODY" '<section class="panel">'
+has "... a card per section" "$BODY" '<li><a href="/admin/audit">Audit</a>'
 get /admin/sessions
 is "sessions page: 200" "$CODE" 200
 CSRF=$(csrf_of "$BODY")
@@ -127,6 +134,9 @@ get /admin/sessions
 is "sessions page: 200" "$CODE" 200
 has "lists alice" "$BODY" '>alice</a>'
 has "lists carol" "$BODY" '>carol</a>'
+HB=$(sha s-b1)
+has "a session's hash shortened, monospace, the full hash in the title" "$BODY" \
+	"<a class=\"hash\" href=\"/admin/session?h=$HB\" title=\"$HB\">${HB:0:12}…</a>"
 has "3 sessions" "$BODY" "3 sessions, most recently elevated first."
 has "active badge" "$BODY" 'badge-ok">active<'
 has "a revoke button posting the session hash" "$BODY" "name=\"h\" value=\"$(sha s-b1)\""
@@ -160,6 +170,16 @@ get "/admin/session?h=$HA1"
 is "session page: 200" "$CODE" 200
 has "shows its user" "$BODY" '>alice</a>'
 has "shows the elevation's context and acr" "$BODY" '<td class="strong">c1</td>'
+has "amr as tags, one per value" "$BODY" '<span class="tag">pwd</span><span class="tag">mfa</span>'
+hasnt "... not as JSON text" "$BODY" '[&quot;pwd&quot;'
+AMR0=$(sql "select amr from elevations where session_hash = '$HB'")
+sql "update elevations set amr = '[\"<b>x</b>\",\"otp\"]' where session_hash = '$HB'"
+get "/admin/session?h=$HB"
+has "an amr value with markup: an escaped tag" "$BODY" '<span class="tag">&lt;b&gt;x&lt;/b&gt;</span><span class="tag">otp</span>'
+sql "update elevations set amr = '[1,\"pwd\"]' where session_hash = '$HB'"
+get "/admin/session?h=$HB"
+has "an amr that is not all strings: shown as its text" "$BODY" '<span class="muted">[1,&quot;pwd&quot;]</span>'
+sql "update elevations set amr = '$AMR0' where session_hash = '$HB'"
 has "timeline: the start" "$BODY" '<span class="strong">start</span>'
 has "timeline: the callback" "$BODY" '<span class="strong">callback</span>'
 has "timeline: elevated" "$BODY" 'badge-ok">elevated<'
@@ -298,7 +318,7 @@ has "names the policy" "$BODY" '>Step-up on labelled downloads</h2>'
 has "an SVG chart per hour" "$BODY" '<svg xmlns="http://www.w3.org/2000/svg" class="chart"'
 has "... with a bar" "$BODY" '<rect class="bar"'
 has "... for the last 7 days too" "$BODY" 'aria-label="Matches per day, last 7 days"'
-has "the matched user" "$BODY" '<td class="strong">alice</td>'
+has "the matched user" "$BODY" '<td class="strong user">alice</td>'
 has "the app and file" "$BODY" '<td>files</td>'
 has "pending outcome" "$BODY" 'badge-muted">pending<'
 has "the user with markup, escaped" "$BODY" '&lt;script&gt;alert(1)&lt;/script&gt;'
@@ -363,6 +383,9 @@ for p in "/admin/sessions/revoke|h=$HB1" "/admin/sessions/revoke-user|user=carol
 	post "${p%%|*}" "${p#*|}&csrf=wrong-token-0123456789"
 	is "POST ${p%%|*} with a wrong csrf: 403" "$CODE" 403
 done
+has "the refusal is a console page" "$BODY" '<title>Request refused · stepupd admin</title>'
+has "... worded for the admin" "$BODY" 'This form expired or did not come from the console; reload the page and try again.'
+hasnt "... not the end user's error text" "$BODY" 'not elevated'
 is "... no policy changed" "$(sql "select version from policy_version")" "$V0"
 is "... no session revoked" "$(sql "select count(*) from elevations where revoked_at > 0")" "$R0"
 is "carol's session still 200" "$(check_status s-b1 c1)" 200
@@ -382,11 +405,12 @@ get "/admin/audit?q=$(enc 'policy "Step-up on labelled downloads"')"
 has "search in the detail: the policy's creation" "$BODY" '<td class="strong nowrap">admin_policy_create</td>'
 get "/admin/audit?q=${HA1:0:12}"
 has "search by the start of a session hash" "$BODY" "/admin/session?h=$HA1"
+has "... linked by its shortened hash, the full one in the title" "$BODY" "title=\"$HA1\">${HA1:0:10}…</a>"
 get "/admin/audit?q=%25"
 has "a LIKE wildcard is a literal: nothing" "$BODY" "Nothing in the audit log matches this search."
 get "/admin/audit?q=$(enc "$XSS")"
 has "the start request's user with markup is found" "$BODY" "1 matching row"
-has "... and shown escaped" "$BODY" '<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>'
+has "... and shown escaped" "$BODY" '<td class="user">&lt;script&gt;alert(1)&lt;/script&gt;</td>'
 hasnt "... no raw <script>" "$BODY" '<script'
 get "/admin/audit?page=99999"
 has "a page past the end" "$BODY" "No more rows"

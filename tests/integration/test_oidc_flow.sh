@@ -40,6 +40,9 @@ hdrs=$(curl -s -D - -o /dev/null -H 'X-Stepup-Session: sess-1' -H 'X-Stepup-Cont
 has "200 names the user" "$hdrs" "X-Stepup-User: alice"
 has "200 names the context" "$hdrs" "X-Stepup-Context: c1"
 has "200 gives the expiry" "$hdrs" "X-Stepup-Expires: "
+has "200 carries the security headers too" "$hdrs" "X-Content-Type-Options: nosniff"
+body=$(curl -s -H 'X-Stepup-Session: sess-1' -H 'X-Stepup-Context: c1' "$SU/check" | wc -c)
+is "200 has no body (nginx auth_request keeps its upstream connection)" "$body" 0
 is "the elevation is for c1 only" "$(check_status sess-1 loa3)" 401
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: sess-1' -H 'X-Stepup-Context: c1' -H 'X-Stepup-User: alice' "$SU/check")
 is "the proxy names the elevated user: 200" "$code" 200
@@ -122,6 +125,17 @@ is "DELETE /api/v1/session: 204" "${out%% *}" 204
 is "revoked session: next check 401" "$(check_status sess-1 c1)" 401
 is "revoked session: no elevations listed" "$(elevations sess-1)" 0
 
+# --- revocation from another process (the CLI) while /check answers from
+# its per-thread cache: the very next /check sees it
+browse "$TMP/jar10" "$(start_url sess-10 alice c1)"
+for i in 1 2 3 4 5 6; do check_status sess-10 c1 >/dev/null; done
+is "before the CLI revoke: 200 (cache warm)" "$(check_status sess-10 c1)" 200
+out=$("$ROOT/$BUILD/stepupd" -c "$TMP/stepupd.conf" session revoke sess-10 2>&1)
+has "stepupd session revoke says what it did" "$out" "1 elevation(s) revoked"
+codes=""
+for i in 1 2 3 4; do codes="$codes$(check_status sess-10 c1) "; done
+is "every /check right after the CLI revoke: 401" "$codes" "401 401 401 401 "
+
 # --- no session named: stepupd mints one and sets the cookie
 jar=$TMP/jar9
 echo -e "127.0.0.1\tFALSE\t/\tFALSE\t0\tstepup_session\tattacker-chosen-id" >"$jar"
@@ -143,6 +157,6 @@ has "session cookie is for the whole site" "$cookie" "Path=/"
 hasnt "no Secure flag on a plain-http public_url (loopback development)" "$cookie" "Secure"
 
 # --- audit
-is "the successful step-ups are audited" "$(db_count "select count(*) from audit where event='callback' and outcome='elevated'")" 3
+is "the successful step-ups are audited" "$(db_count "select count(*) from audit where event='callback' and outcome='elevated'")" 4
 
 done_testing

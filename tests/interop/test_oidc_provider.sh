@@ -12,41 +12,13 @@
 # issues acr urn:test:loa:1 without acrs (only stepupd's own checks stop her).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-STEPUPD=$BUILD/stepupd
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # description, command...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-diag() { sed 's/^/# /'; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stepupd-interop-op.XXXXXX") || exit 1
 OP_PID=
 OP2_PID=
 SD_PID=
-STOP_ST=
-stop_pid() { # pid: TERM, wait up to 10 s, then KILL; exit status in STOP_ST
-	local pid=$1
-	STOP_ST=
-	[ -n "$pid" ] || return 0
-	if kill -TERM "$pid" 2>/dev/null; then
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	STOP_ST=$?
-}
 cleanup() {
 	local st=$?
 	stop_pid "$SD_PID"
@@ -61,8 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-bail() { notok "$*"; echo "1..$n"; exit 1; }
 
 # ---- prerequisites
 command -v curl >/dev/null || bail "curl is installed"
@@ -89,12 +59,6 @@ OP2=http://127.0.0.1:$OP2_PORT
 SD=http://127.0.0.1:$SD_PORT
 RET=http://127.0.0.1:$RET_PORT
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-
-wait_for() { # seconds, command...: poll every 0.1 s
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 
 # ---- the OpenID Provider
 node "$HERE/op.js" --port "$OP_PORT" --issuer "$OP" --client-id stepup-rp \
@@ -164,28 +128,9 @@ provider = es_strict
 acrs = c1
 EOF
 
-"$STEPUPD" -c "$T/stepupd.conf" check-config >"$T/check-config.out" 2>&1
-st=$?
-if [ "$st" -eq 0 ]; then ok "stepupd check-config accepts the interop config"
-else notok "stepupd check-config accepts the interop config (exit $st)"; diag <"$T/check-config.out"; fi
-
-"$STEPUPD" -c "$T/stepupd.conf" serve >"$T/stepupd.out" 2>"$T/stepupd.err" &
-SD_PID=$!
-sd_ready() { kill -0 "$SD_PID" 2>/dev/null &&
-	curl -s -o /dev/null --max-time 2 "$SD/check"; }
-wait_for 15 sd_ready || bail "stepupd serve answers on $SD"
-ok "stepupd serve answers on $SD"
+sd_start "the interop config"
 
 # ---- helpers
-# api METHOD PATH [session] [body]: sets CODE, body in $T/resp
-api() {
-	local m=$1 p=$2 sess=${3:-} body=${4:-}
-	local a=(-s -o "$T/resp" -w '%{http_code}' --max-time 10 -X "$m"
-		-H "Authorization: Bearer $TOKEN")
-	[ -n "$sess" ] && a+=(-H "X-Stepup-Session: $sess")
-	[ -n "$body" ] && a+=(-H 'Content-Type: application/json' --data-binary "$body")
-	CODE=$(curl "${a[@]}" "$SD$p")
-}
 # json FILE JS-EXPR: evaluates EXPR with j = parsed FILE; exit 0 when truthy, prints strings
 json() {
 	node -e '
@@ -204,8 +149,6 @@ check_status() {
 		-H 'X-Original-Method: GET' \
 		-H "X-Stepup-Session: $1" -H "X-Stepup-Context: $2" "$SD/check")
 }
-# hdr NAME: value of a header of the last /check answer
-hdr() { sed -n "s/^$1: *//Ip" "$T/check.hdr" | tr -d '\r' | head -1; }
 # browse URL: follow redirects with one cookie jar through stepupd and the OP,
 # never following a redirect that leaves for the return origin. Sets
 # LAST_URL (the URL that gave the final answer), LAST_CODE, LAST_LOC, HOPS.

@@ -14,11 +14,8 @@
 # request for MFA with the status NoAuthnContext.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-STEPUPD=$BUILD/stepupd
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 TOOL=$HERE/saml/samltool.py
 # shellcheck source=saml/ssp.sh
 . "$HERE/saml/ssp.sh"
@@ -27,33 +24,8 @@ AC=urn:oasis:names:tc:SAML:2.0:ac:classes
 MFA=$AC:MobileTwoFactorContract
 PPT=$AC:PasswordProtectedTransport
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # description, command...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-diag() { sed 's/^/# /'; }
-
 T=$(mktemp -d "${TMPDIR:-/tmp}/stepupd-interop-ssp.XXXXXX") || exit 1
 SD_PID=
-STOP_ST=
-stop_pid() { # pid: TERM, wait up to 10 s, then KILL; exit status in STOP_ST
-	local pid=$1
-	STOP_ST=
-	[ -n "$pid" ] || return 0
-	if kill -TERM "$pid" 2>/dev/null; then
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	STOP_ST=$?
-}
 cleanup() {
 	local st=$?
 	stop_pid "$SD_PID"
@@ -67,8 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-bail() { notok "$*"; echo "1..$n"; exit 1; }
 
 # ---- prerequisites
 command -v curl >/dev/null || bail "curl is installed"
@@ -88,12 +58,6 @@ for x in s: x.close()')
 SD=http://127.0.0.1:$SD_PORT
 RET=http://127.0.0.1:$RET_PORT
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-
-wait_for() { # seconds, command...: poll every 0.1 s
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq 1 "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 
 # ---- the IdP
 ssp_start "$T/ssp" "$IDP_PORT" || bail "SimpleSAMLphp started on 127.0.0.1:$IDP_PORT and serves its metadata"
@@ -139,16 +103,7 @@ class_refs = $PPT
 comparison = exact
 EOF
 
-"$STEPUPD" -c "$T/stepupd.conf" check-config >"$T/check-config.out" 2>&1
-st=$?
-if [ "$st" -eq 0 ]; then ok "stepupd check-config accepts the SAML interop config"
-else notok "stepupd check-config accepts the SAML interop config (exit $st)"; diag <"$T/check-config.out"; fi
-
-"$STEPUPD" -c "$T/stepupd.conf" serve >"$T/stepupd.out" 2>"$T/stepupd.err" &
-SD_PID=$!
-sd_ready() { kill -0 "$SD_PID" 2>/dev/null && curl -s -o /dev/null --max-time 2 "$SD/check"; }
-wait_for 15 sd_ready || bail "stepupd serve answers on $SD"
-ok "stepupd serve answers on $SD"
+sd_start "the SAML interop config"
 
 # ---- the IdP learns the SP from stepupd's own metadata
 code=$(curl -s -o "$T/sp-metadata.xml" -w '%{http_code}' --max-time 10 "$SD/saml/metadata")
@@ -167,15 +122,6 @@ conf_cert=$(sed '/^-----/d' "$T/sp.crt" | tr -d '\n')
 check "SP metadata carries sp_cert_file as its signing certificate" [ -n "$meta_cert" -a "$meta_cert" = "$conf_cert" ]
 
 # ---- helpers
-# api METHOD PATH [session] [body]: sets CODE, body in $T/resp
-api() {
-	local m=$1 p=$2 sess=${3:-} body=${4:-}
-	local a=(-s -o "$T/resp" -w '%{http_code}' --max-time 10 -X "$m"
-		-H "Authorization: Bearer $TOKEN")
-	[ -n "$sess" ] && a+=(-H "X-Stepup-Session: $sess")
-	[ -n "$body" ] && a+=(-H 'Content-Type: application/json' --data-binary "$body")
-	CODE=$(curl "${a[@]}" "$SD$p")
-}
 # json FILE PY-EXPR: evaluates EXPR with j = parsed FILE; exit 0 when truthy
 json() {
 	python3 -c '
@@ -199,7 +145,6 @@ check_status() {
 		-H 'X-Original-Method: GET' \
 		-H "X-Stepup-Session: $1" -H "X-Stepup-Context: $2" "$SD/check")
 }
-hdr() { sed -n "s/^$1: *//Ip" "$T/check.hdr" | tr -d '\r' | head -1; }
 # start_stepup session user context return_to: POST /api/v1/stepups; sets START_URL
 start_stepup() {
 	local body user

@@ -51,6 +51,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#define MOCK_NAME "mock_op"
+#include "mock_common.h"
+
 #define MAX_BODY (64 * 1024)
 #define CODE_TTL 60
 #define TOKEN_TTL 300
@@ -197,71 +200,6 @@ static pthread_mutex_t sign_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool stopping;
 
 /* ------------------------------------------------------------------ helpers */
-
-static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logmsg(const char *fmt, ...)
-{
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "mock_op %s ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mock_op: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		die("out of memory");
-	return s;
-}
 
 static const char b64url_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -423,25 +361,6 @@ static char *form_decode(const char *in, size_t len)
 bad:
 	free(out);
 	return NULL;
-}
-
-static char *html_escape(const char *s)
-{
-	size_t len = strlen(s);
-	char *out = xmalloc(len * 6 + 1), *o = out;
-
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': memcpy(o, "&lt;", 4); o += 4; break;
-		case '>': memcpy(o, "&gt;", 4); o += 4; break;
-		case '&': memcpy(o, "&amp;", 5); o += 5; break;
-		case '"': memcpy(o, "&quot;", 6); o += 6; break;
-		case '\'': memcpy(o, "&#39;", 5); o += 5; break;
-		default: *o++ = *s;
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 static bool streq_ct(const char *a, const char *b)
@@ -1913,52 +1832,25 @@ static void set_issuer_parts(void)
 	cfg.token_endpoint = xasprintf("%s/token", cfg.base);
 }
 
-static void write_port_file(const char *path, unsigned port)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-
-	if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-		die("cannot write --port-file %s: %s", path, strerror(errno));
-	free(tmp);
-}
-
 int main(int argc, char **argv)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int lsock, one = 1;
-	char portstr[8];
+	int lsock;
+	bool ipv6;
 	sigset_t sigs;
 	struct MHD_Daemon *d;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_ERROR_LOG;
-	int sig = 0, rc;
+	int sig = 0;
 
 	parse_args(argc, argv);
 	if (cfg.client_jwk_file)
 		load_client_jwk(cfg.client_jwk_file);
 
-	snprintf(portstr, sizeof portstr, "%u", cfg.port);
-	rc = getaddrinfo(cfg.host, portstr, &hints, &ai);
-	if (rc != 0 || !ai)
-		die("cannot resolve --host %s: %s", cfg.host, gai_strerror(rc));
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	/* bind here so the port (for --port 0) and the issuer are known before
 	 * the first request can arrive */
-	lsock = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lsock < 0 || setsockopt(lsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(lsock, ai->ai_addr, ai->ai_addrlen) != 0 || listen(lsock, 64) != 0)
-		die("cannot listen on %s:%u: %s", cfg.host, cfg.port, strerror(errno));
-	freeaddrinfo(ai);
-	sslen = sizeof ss;
-	if (getsockname(lsock, (struct sockaddr *)&ss, &sslen) != 0)
-		die("getsockname: %s", strerror(errno));
-	cfg.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						  : ((struct sockaddr_in *)&ss)->sin_port);
+	lsock = mock_listen(cfg.host, &cfg.port, &ipv6);
+	if (ipv6)
+		flags |= MHD_USE_IPv6;
 	if (!cfg.issuer) {
 		bool v6 = strchr(cfg.host, ':') != NULL;
 
@@ -1986,7 +1878,7 @@ int main(int argc, char **argv)
 	if (!d)
 		die("cannot start the HTTP daemon on %s:%u", cfg.host, cfg.port);
 	if (cfg.port_file)
-		write_port_file(cfg.port_file, cfg.port);
+		mock_write_port_file(cfg.port_file, cfg.port);
 	logmsg("listening on %s port %u, issuer %s, client %s, redirect_uri %s%s", cfg.host,
 	       cfg.port, cfg.issuer, cfg.client_id, cfg.redirect_uri,
 	       client_jwk ? ", private_key_jwt enabled" : "");

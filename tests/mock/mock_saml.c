@@ -75,6 +75,9 @@
 #include <libxml/tree.h>
 #include <microhttpd.h>
 
+#define MOCK_NAME "mock_saml"
+#include "mock_common.h"
+
 #define CR_PPT "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 #define CR_MFA "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"
 #define NS_SAML "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -164,67 +167,6 @@ static unsigned long n_sso;
 
 /* ------------------------------------------------------------------ helpers */
 
-static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-logmsg(const char *fmt, ...)
-{
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "mock_saml %s ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mock_saml: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		die("out of memory");
-	return s;
-}
-
-/* xstrdup() copies s ("" for NULL) or dies. */
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s ? s : "");
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
 /* set_str() replaces *slot with a copy of s (NULL allowed). */
 static void
 set_str(char **slot, const char *s)
@@ -268,29 +210,6 @@ pem_body(const char *pem)
 	for (; b < e; b++)
 		if (*b != '\n' && *b != '\r' && *b != ' ' && *b != '\t')
 			*o++ = *b;
-	*o = '\0';
-	return out;
-}
-
-/* html_escape() escapes s for an HTML attribute (malloc'd). */
-static char *
-html_escape(const char *s)
-{
-	size_t len = strlen(s);
-	char *out = malloc(len * 6 + 1), *o = out;
-
-	if (!out)
-		die("out of memory");
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': memcpy(o, "&lt;", 4); o += 4; break;
-		case '>': memcpy(o, "&gt;", 4); o += 4; break;
-		case '&': memcpy(o, "&amp;", 5); o += 5; break;
-		case '"': memcpy(o, "&quot;", 6); o += 6; break;
-		case '\'': memcpy(o, "&#39;", 5); o += 5; break;
-		default: *o++ = *s;
-		}
-	}
 	*o = '\0';
 	return out;
 }
@@ -1008,28 +927,12 @@ parse_args(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof ss;
-	int lsock, one = 1, sig = 0;
-	char portstr[8];
+	int lsock, sig = 0;
 	sigset_t sigs;
 	struct MHD_Daemon *d;
 
 	parse_args(argc, argv);
-	snprintf(portstr, sizeof portstr, "%u", cfg.port);
-	if (getaddrinfo(cfg.host, portstr, &hints, &ai) != 0 || !ai)
-		die("cannot resolve --host %s", cfg.host);
-	lsock = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lsock < 0 || setsockopt(lsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(lsock, ai->ai_addr, ai->ai_addrlen) != 0 || listen(lsock, 64) != 0)
-		die("cannot listen on %s:%u: %s", cfg.host, cfg.port, strerror(errno));
-	freeaddrinfo(ai);
-	if (getsockname(lsock, (struct sockaddr *)&ss, &sslen) != 0)
-		die("getsockname: %s", strerror(errno));
-	cfg.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						  : ((struct sockaddr_in *)&ss)->sin_port);
+	lsock = mock_listen(cfg.host, &cfg.port, NULL);
 	cfg.base = xasprintf("http://%s:%u", cfg.host, cfg.port);
 	if (!cfg.entity_id)
 		cfg.entity_id = xasprintf("%s/metadata", cfg.base);
@@ -1058,12 +961,8 @@ main(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
 	if (!d)
 		die("cannot start the HTTP daemon");
-	if (cfg.port_file) {
-		FILE *f = fopen(cfg.port_file, "w");
-
-		if (!f || fprintf(f, "%u\n", cfg.port) < 0 || fclose(f) != 0)
-			die("cannot write %s", cfg.port_file);
-	}
+	if (cfg.port_file)
+		mock_write_port_file(cfg.port_file, cfg.port);
 	logmsg("listening on %s, entityID %s", cfg.base, cfg.entity_id);
 	sigwait(&sigs, &sig);
 	logmsg("signal %d, stopping", sig);

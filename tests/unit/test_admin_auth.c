@@ -9,6 +9,7 @@
  * and their window), the admin OIDC sign-in's claims rules (no acr asked,
  * the group claim as a string or an array).
  */
+#include <argon2.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,10 +297,30 @@ check_groups(void)
 	json_decref(j);
 }
 
+/* A hash made with lower costs than stepupd's is refused, not checked. */
+static void
+check_weak_costs(void)
+{
+	char enc[256];
+	const char *pw = "a long enough password";
+	const unsigned char salt[16] = "0123456789abcdef";
+
+	T_OK(argon2id_hash_encoded(1, 1024, 1, pw, strlen(pw), salt, sizeof(salt), 32, enc, sizeof(enc)) ==
+		     ARGON2_OK, "a weak Argon2id hash is made (t=1, m=1 MiB)");
+	T_OK(adminpw_verify(enc, pw) == SU_EINVAL, "a hash weaker than stepupd's costs is refused even with the right password");
+	T_OK(argon2id_hash_encoded(ADMINPW_T_COST, ADMINPW_M_COST_KIB, 1, pw, strlen(pw), salt, sizeof(salt), 32,
+				   enc, sizeof(enc)) == ARGON2_OK &&
+		     adminpw_verify(enc, pw) == SU_OK,
+	     "the same password with stepupd's costs verifies");
+	T_OK(adminpw_verify("$argon2id$v=19$t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", pw) == SU_EINVAL,
+	     "a hash without its memory cost is refused");
+}
+
 int
 main(void)
 {
 	check_hash();
+	check_weak_costs();
 	check_acceptable();
 	check_read();
 	check_wait();

@@ -113,6 +113,12 @@ check_frame(void)
 	out = buf_cstr(&r.out);
 	T_OK(r.status == 403 && strstr(out, "admin/logout") == NULL,
 	     "without a session the error page has no sign-out form");
+	h_admin_refuse(&r, 403, "Request <refused>", "This form expired.");
+	out = buf_cstr(&r.out);
+	T_OK(r.status == 403 && strstr(out, "<title>Request &lt;refused&gt; · stepupd admin</title>") != NULL &&
+		     strstr(out, "href=\"/admin/login\">Sign in to the console<") != NULL &&
+		     strstr(out, "not elevated") == NULL,
+	     "a refusal: its own title (escaped), a way to sign in, not the end user's wording");
 	r.path = "/admin/api/sessions";
 	h_admin_error(&r, 401, "admin session required");
 	T_OK(r.status == 401 && strcmp(r.ctype, "application/json") == 0 &&

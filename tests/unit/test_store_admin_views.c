@@ -229,6 +229,42 @@ test_timeline(struct store *s)
 	T_OK(store_admin_views_timeline(s, "zz", &v, &n, NULL) == SU_EINVAL, "timeline: bad hash refused");
 }
 
+/* test_timeline_same_second(): one second's rows read in the order they
+ * happen: the check that asked for the step-up (it has a match key), the
+ * step-up's audit rows, then a check made once elevated (no key). */
+static void
+test_timeline_same_second(struct store *s)
+{
+	char h[65];
+	struct store_admin_event *v = NULL;
+	size_t n = 0;
+	struct store_policy_match m[2];
+
+	hash(h, 'f', 3);
+	memset(m, 0, sizeof(m));
+	/* the elevated check is inserted first, the asking one second */
+	m[0] = (struct store_policy_match){ .ts = NOW - 5, .policy_id = 7, .policy_name = (char *)"p7",
+		.session_hash = h, .user = (char *)"u", .decision = (char *)"step_up",
+		.context = (char *)"c1", .outcome = (char *)"stepped_up" };
+	m[1] = m[0];
+	m[1].outcome = (char *)"pending";
+	m[1].match_key = (char *)"k-same-second";
+	T_OK(store_audit(s, NOW - 5, "start", h, "u", "c1", "op", "redirected", NULL) == SU_OK &&
+		     store_audit(s, NOW - 5, "callback", h, "u", "c1", "op", "elevated", NULL) == SU_OK &&
+		     store_policy_matches_insert_batch(s, m, 2) == SU_OK,
+	     "same second: start, callback, two checks");
+	T_OK(store_admin_views_timeline(s, h, &v, &n, NULL) == SU_OK && n == 4, "4 events (%zu)", n);
+	if (n == 4) {
+		T_OK(strcmp(v[0].kind, "match") == 0 && strcmp(v[0].outcome, "pending") == 0,
+		     "the check that asked for the step-up comes first");
+		T_OK(strcmp(v[1].event, "start") == 0 && strcmp(v[2].event, "callback") == 0,
+		     "then the step-up, by id");
+		T_OK(strcmp(v[3].kind, "match") == 0 && strcmp(v[3].outcome, "stepped_up") == 0,
+		     "then the check made once elevated");
+	}
+	store_admin_views_timeline_free(v, n);
+}
+
 /* search() runs the audit search and returns the count (-1 on error). */
 static long
 search(struct store *s, const char *q, size_t off, size_t lim, int64_t *total)
@@ -333,6 +369,7 @@ main(void)
 	}
 	test_sessions(s);
 	test_timeline(s);
+	test_timeline_same_second(s);
 	test_audit(s);
 	test_stats_and_like(s);
 	store_close(s);
