@@ -178,13 +178,13 @@ struct check_attrs {
 	struct policy_request pr;
 };
 
-/* text_header() reads an optional attribute header; false (400 answered)
- * when it is present but not usable text. */
+/* text_header() reads an optional attribute header of at most max bytes;
+ * false (400 answered) when it is present but not usable text. */
 static bool
-text_header(struct req *r, const char *name, const char **out)
+text_header_max(struct req *r, const char *name, size_t max, const char **out)
 {
 	*out = http_header(r, name);
-	if (*out != NULL && !reqnorm_text_ok(*out, 1024)) {
+	if (*out != NULL && !reqnorm_text_ok(*out, max)) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "%s is not valid", name);
@@ -192,6 +192,12 @@ text_header(struct req *r, const char *name, const char **out)
 		return false;
 	}
 	return true;
+}
+
+static bool
+text_header(struct req *r, const char *name, const char **out)
+{
+	return text_header_max(r, name, 1024, out);
 }
 
 /* attrs_read() reads and normalises every attribute the policies match on.
@@ -420,7 +426,8 @@ h_check(struct req *r)
 	}
 	if (a.session != NULL)
 		xcrypt_sha256_hex(a.session, a.hash);
-	if (!text_header(r, "X-Stepup-User", &a.user))
+	/* the same limit as a start request's user (the API, the subject check) */
+	if (!text_header_max(r, "X-Stepup-User", 256, &a.user))
 		goto out;
 	if (ctxname != NULL) {
 		/* the proxy names the context: no policy is consulted */

@@ -78,6 +78,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Stepup-Session: $(head -c 30
 is "/check with a session id over 256 bytes: 400" "$code" 400
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Context: c1' -H 'X-Original-URI: /a' -H 'Host: 127.0.0.1:8088' "$SU/check")
 is "/check with no session at all: 401" "$code" 401
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Stepup-User: $(head -c 257 /dev/zero | tr '\0' u)" -H 'X-Stepup-Context: c1' \
+	-H 'X-Original-URI: /a' -H 'Host: 127.0.0.1:8088' "$SU/check")
+is "/check with an X-Stepup-User over 256 bytes: 400" "$code" 400
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Stepup-Session: s1' "$SU/check")
 is "/check with no context and [policy] default allow: 200" "$code" 200
 # Traefik / Caddy ForwardAuth header set
