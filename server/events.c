@@ -451,18 +451,11 @@ out:
 }
 
 /*
- * ev_write() writes n items in two transactions, each all or nothing:
- * first the policy_matches rows of every match not yet written
- * (store_policy_matches_insert_batch(), which runs its own transaction),
- * then, in one IMMEDIATE transaction, the alerts of those matches (daily
- * limit counted inside it) and the outcomes, in queue order. Each item
- * remembers what is stored, so a retry after a failure in the second step
- * never writes a match twice. *cnt gets what was written.
- *
- * (Matches and alerts would share one transaction if
- * store_policy_matches_insert_batch() could join an open one; until then a
- * crash, not a clean stop, between the two commits loses the alerts, never
- * the records. docs/alerts.md.)
+ * ev_write() writes n items in one IMMEDIATE transaction, all or nothing:
+ * the policy_matches rows of every match, then the alerts of those
+ * matches (daily limit counted inside it) and the outcomes, in queue
+ * order. A failure rolls everything back, so a retry writes the same items
+ * again and nothing twice. *cnt gets what was written.
  */
 static enum su_rc
 ev_write(struct store *st, struct ev_item *const *items, size_t n, struct ev_counts *cnt)
@@ -472,6 +465,7 @@ ev_write(struct store *st, struct ev_item *const *items, size_t n, struct ev_cou
 	struct ev_counts c2;
 	int64_t now = (int64_t)time(NULL);
 	size_t k = 0;
+	bool in_txn = false;
 
 	memset(cnt, 0, sizeof(*cnt));
 	memset(&c2, 0, sizeof(c2));
@@ -483,18 +477,16 @@ ev_write(struct store *st, struct ev_item *const *items, size_t n, struct ev_cou
 	for (size_t i = 0; i < n; i++)
 		if (items[i]->kind == EV_MATCH && !items[i]->written)
 			rows[k++] = items[i]->row;
-	if (k > 0) {
-		rc = store_policy_matches_insert_batch(st, rows, k);
-		if (rc != SU_OK)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			if (items[i]->kind == EV_MATCH)
-				items[i]->written = true;
-		cnt->recorded = k;
-	}
 	rc = store_alert_txn_begin(st);
 	if (rc != SU_OK)
 		goto out;
+	in_txn = true;
+	if (k > 0) {
+		/* joins this transaction */
+		rc = store_policy_matches_insert_batch(st, rows, k);
+		if (rc != SU_OK)
+			goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (items[i]->done)
 			continue;
@@ -511,12 +503,17 @@ ev_write(struct store *st, struct ev_item *const *items, size_t n, struct ev_cou
 	rc = store_alert_txn_commit(st);
 	if (rc != SU_OK)
 		goto out;
-	for (size_t i = 0; i < n; i++)
+	in_txn = false;
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->kind == EV_MATCH)
+			items[i]->written = true;
 		items[i]->done = true;
+	}
+	cnt->recorded = k;
 	cnt->alerts = c2.alerts;
 	cnt->over_limit = c2.over_limit;
 out:
-	if (rc != SU_OK)
+	if (rc != SU_OK && in_txn)
 		store_alert_txn_rollback(st);
 	free(rows);
 	return rc;

@@ -527,6 +527,7 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 {
 	sqlite3_stmt *st;
 	enum su_rc rc;
+	bool own;
 
 	if (s == NULL || (rows == NULL && n > 0))
 		return SU_EINVAL;
@@ -541,9 +542,14 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 			return SU_EINVAL;
 		}
 	}
-	rc = store_txn_begin(s, true);
-	if (rc != SU_OK)
-		return rc;
+	/* inside the caller's transaction (the recorder writes matches and
+	 * their alerts together), or in one of its own */
+	own = sqlite3_get_autocommit(store_db(s)) != 0;
+	if (own) {
+		rc = store_txn_begin(s, true);
+		if (rc != SU_OK)
+			return rc;
+	}
 	st = sp_stmt(s, SP_MATCH_INSERT);
 	for (size_t i = 0; i < n; i++) {
 		rc = SU_EDB;
@@ -559,9 +565,9 @@ store_policy_matches_insert_batch(struct store *s, const struct store_policy_mat
 			goto out;
 		}
 	}
-	rc = store_txn_commit(s);
+	rc = own ? store_txn_commit(s) : SU_OK;
 out:
-	if (rc != SU_OK)
+	if (rc != SU_OK && own)
 		store_txn_rollback(s);
 	return rc;
 }

@@ -105,8 +105,10 @@ struct store_policy_match {
 };
 
 /* store_policy_matches_insert_batch() inserts n rows in one transaction:
- * all or none (SU_EINVAL names a refused row in the log). n == 0 is a
- * no-op; n > 10000 is SU_ETOOBIG. */
+ * all or none (SU_EINVAL names a refused row in the log). Called inside a
+ * transaction the caller opened, it joins it (the caller commits or rolls
+ * back everything); otherwise it runs its own. n == 0 is a no-op;
+ * n > 10000 is SU_ETOOBIG. */
 enum su_rc store_policy_matches_insert_batch(struct store *s, const struct store_policy_match *rows,
 					     size_t n);
 

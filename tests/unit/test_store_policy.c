@@ -18,6 +18,7 @@
 
 #include "policy.h"
 #include "store.h"
+#include "store_int.h"
 #include "store_policy.h"
 #include "t.h"
 
@@ -246,6 +247,20 @@ mrow(int64_t ts, int64_t pid, const char *pname, const char *decision, const cha
 	return m;
 }
 
+/* store_count_matches() counts policy_matches rows with plain SQL. */
+static long
+store_count_matches(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM policy_matches", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static void
 test_matches(struct store *s)
 {
@@ -385,6 +400,27 @@ test_file_reopen(void)
 	T_OK(rmdir(dir) == 0, "database closed cleanly (no stray files)");
 }
 
+/* A batch inside a transaction the caller opened joins it: rolled back
+ * with it, committed with it (the recorder writes matches and alerts in
+ * one transaction). */
+static void
+test_matches_join(struct store *s)
+{
+	struct store_policy_match r = mrow(99000, 1, "one", "allow", "allowed", NULL);
+	long before = -1, after = -1;
+
+	before = store_count_matches(s);
+	T_OK(store_txn_begin(s, true) == SU_OK, "caller opens a transaction");
+	T_OK(store_policy_matches_insert_batch(s, &r, 1) == SU_OK, "a batch inside it");
+	store_txn_rollback(s);
+	after = store_count_matches(s);
+	T_OK(after == before, "rolled back with the caller's transaction (%ld -> %ld)", before, after);
+	T_OK(store_txn_begin(s, true) == SU_OK && store_policy_matches_insert_batch(s, &r, 1) == SU_OK &&
+		     store_txn_commit(s) == SU_OK,
+	     "committed with the caller's transaction");
+	T_OK(store_count_matches(s) == before + 1, "and then stored");
+}
+
 int
 main(void)
 {
@@ -396,6 +432,7 @@ main(void)
 	test_import_export(s);
 	test_crud(s);
 	test_matches(s);
+	test_matches_join(s);
 	store_close(s);
 	test_file_reopen();
 	return T_DONE();
